@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// LLVM 19 from Debian's llvm-19-dev; the default llvm-config on these machines is 14, so the
+// paths are explicit rather than discovered.
+let llvmInclude = "/usr/lib/llvm-19/include"
+let llvmLib = "/usr/lib/llvm-19/lib"
+let llvmC: [CSetting] = [.unsafeFlags(["-I\(llvmInclude)"])]
+let llvmSwift: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(llvmInclude)"])]
+let llvmLink: [LinkerSetting] = [.unsafeFlags(["-L\(llvmLib)", "-Xlinker", "-rpath", "-Xlinker", llvmLib])]
+
+let package = Package(
+    name: "wasmaot",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wasmaot", targets: ["wasmaot"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
+        // Module model, decoding (WasmKit's WasmParser) and module-level validation.
+        .target(name: "WasmAOTCore", dependencies: [.product(name: "WasmParser", package: "WasmKit")]),
+        // Thin wrappers over llvm-c: context/module/builder, passes, target machines, emission.
+        .target(name: "WasmAOTCodegen", dependencies: ["CLLVM"], swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        // Function-body validation fused with LLVM IR emission.
+        .target(name: "WasmAOTLower", dependencies: ["WasmAOTCore", "WasmAOTCodegen", "CLLVM",
+                                                      .product(name: "WasmParser", package: "WasmKit")],
+                swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        // Object + runtime archive → static executable.
+        .target(name: "WasmAOTLink", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .executableTarget(name: "wasmaot", dependencies: [
+            "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit")]),
+        .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
+                    swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        .testTarget(name: "EndToEndTests", dependencies: [.product(name: "WAT", package: "WasmKit")]),
+    ]
+)

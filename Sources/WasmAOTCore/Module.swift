@@ -1,0 +1,161 @@
+import Foundation
+import WasmParser
+import WasmTypes
+
+/// A decoded and module-level-validated Wasm module, with the index spaces resolved
+/// (imports first, then definitions), ready for lowering. Function bodies are validated
+/// during lowering (one pass, one stack).
+public struct WasmModule: Sendable {
+    public var types: [FunctionType] = []
+    public var imports: [Import] = []
+    /// Type index of every function (imported first).
+    public var functionTypeIndices: [UInt32] = []
+    public var importedFunctionCount = 0
+    public var codes: [Code] = []
+    /// Every table / memory / global, imported first.
+    public var tables: [TableType] = []
+    public var importedTableCount = 0
+    public var memories: [MemoryType] = []
+    public var importedMemoryCount = 0
+    public var globals: [GlobalType] = []
+    public var importedGlobalCount = 0
+    /// Initializers of the defined globals (index - importedGlobalCount).
+    public var globalInitializers: [ConstExpression] = []
+    public var exports: [Export] = []
+    public var start: UInt32?
+    public var elements: [ElementSegment] = []
+    public var data: [DataSegment] = []
+    public var dataCount: UInt32?
+    /// Functions that `ref.func` may name inside bodies (C.refs of the spec).
+    public var declaredFunctionReferences: Set<UInt32> = []
+    public var functionNames: [UInt32: String] = [:]
+    /// Byte offset of each defined function's body, for error messages.
+    public var codeOffsets: [Int] = []
+
+    public init() {}
+
+    public var definedFunctionCount: Int { functionTypeIndices.count - importedFunctionCount }
+
+    public func functionType(ofFunction index: UInt32) -> FunctionType {
+        types[Int(functionTypeIndices[Int(index)])]
+    }
+
+    /// Features accepted by the decoder: Wasm 2.0 minus SIMD (SIMD lands in a later issue).
+    public static let features: WasmFeatureSet = [.referenceTypes]
+
+    /// Decodes and validates everything except function bodies.
+    public static func decode(bytes: [UInt8]) throws(CompileError) -> WasmModule {
+        var module = WasmModule()
+        var parser = Parser(bytes: bytes, features: features)
+        var functionSection: [UInt32]? = nil
+        var codeSection: [Code]? = nil
+        var definedTables: [Table] = []
+        var definedMemories: [Memory] = []
+        var definedGlobals: [Global] = []
+        do {
+            while let payload = try parser.parseNext() {
+                switch payload {
+                case .header: break
+                case .customSection(let section):
+                    if section.name == "name" { module.functionNames = Self.parseFunctionNames(section.bytes) }
+                case .typeSection(let groups):
+                    for group in groups {
+                        for sub in group.types {
+                            guard case .function(let type) = sub.body else {
+                                throw CompileError("GC types are not supported", offset: parser.offset)
+                            }
+                            module.types.append(type)
+                        }
+                    }
+                case .importSection(let imports): module.imports = imports
+                case .functionSection(let indices): functionSection = indices
+                case .tableSection(let tables): definedTables = tables
+                case .memorySection(let memories): definedMemories = memories
+                case .globalSection(let globals): definedGlobals = globals
+                case .exportSection(let exports): module.exports = exports
+                case .startSection(let start): module.start = start
+                case .elementSection(let elements): module.elements = elements
+                case .codeSection(let codes): codeSection = codes
+                case .dataSection(let data): module.data = data
+                case .dataCount(let count): module.dataCount = count
+                case .tagSection: throw CompileError("exception handling is not supported", offset: parser.offset)
+                }
+            }
+        } catch let error as WasmParserError {
+            throw Self.convert(error, fallbackOffset: parser.offset)
+        } catch let error as CompileError {
+            throw error
+        } catch {
+            throw CompileError("\(error)")
+        }
+        let functions = functionSection ?? []
+        let codes = codeSection ?? []
+        guard functions.count == codes.count else {
+            throw CompileError("function and code section have inconsistent lengths", offset: bytes.count)
+        }
+        if let count = module.dataCount, Int(count) != module.data.count {
+            throw CompileError("data count and data section have inconsistent lengths", offset: bytes.count)
+        }
+        for imp in module.imports {
+            switch imp.descriptor {
+            case .function(let t):
+                module.functionTypeIndices.append(t)
+                module.importedFunctionCount += 1
+            case .table(let t):
+                module.tables.append(t)
+                module.importedTableCount += 1
+            case .memory(let m):
+                module.memories.append(m)
+                module.importedMemoryCount += 1
+            case .global(let g):
+                module.globals.append(g)
+                module.importedGlobalCount += 1
+            case .tag:
+                throw CompileError("exception handling is not supported")
+            }
+        }
+        module.functionTypeIndices += functions
+        module.codes = codes
+        module.tables += definedTables.map(\.type)
+        module.memories += definedMemories.map(\.type)
+        module.globals += definedGlobals.map(\.type)
+        module.globalInitializers = definedGlobals.map(\.initializer)
+        try ModuleValidator(module: module, definedTables: definedTables).validate()
+        module.declaredFunctionReferences = ModuleValidator.collectDeclaredReferences(module)
+        return module
+    }
+
+    /// WasmParserError keeps its offset package-private; recover it from the description
+    /// (`"reason" at offset 0x1f`, `Unexpected end … at offset 0x1f …`).
+    static func convert(_ error: WasmParserError, fallbackOffset: Int? = nil) -> CompileError {
+        var text = "\(error)"
+        var offset = fallbackOffset
+        if let range = text.range(of: " at offset 0x") {
+            let hex = text[range.upperBound...].prefix { $0.isHexDigit }
+            offset = Int(hex, radix: 16) ?? offset
+            text.removeSubrange(range.lowerBound..<text.index(range.upperBound, offsetBy: hex.count))
+        }
+        if text.hasPrefix("\""), let close = text.dropFirst().firstIndex(of: "\"") {
+            text = String(text[text.index(after: text.startIndex)..<close])
+        }
+        return CompileError(text, offset: offset)
+    }
+
+    /// A parser error inside a function body, located at that function.
+    public static func locate(_ error: WasmParserError, function: UInt32, name: String?) -> CompileError {
+        var located = convert(error)
+        located.function = function
+        located.functionName = name
+        return located
+    }
+
+    static func parseFunctionNames(_ bytes: ArraySlice<UInt8>) -> [UInt32: String] {
+        var parser = NameSectionParser(stream: StaticByteStreamSource(bytes: Array(bytes)))
+        guard let all = try? parser.parseAll() else { return [:] }
+        for names in all {
+            if case .functions(let map) = names { return map }
+        }
+        return [:]
+    }
+}
+

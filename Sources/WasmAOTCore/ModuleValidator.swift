@@ -1,0 +1,124 @@
+import WasmParser
+import WasmTypes
+
+/// Module-level validation rules of Wasm 2.0 (everything but function bodies, which the
+/// lowering validates as it emits code). Messages follow the spec interpreter's wording.
+struct ModuleValidator {
+    let module: WasmModule
+    let definedTables: [Table]
+
+    func validate() throws(CompileError) {
+        for (i, typeIndex) in module.functionTypeIndices.enumerated() where Int(typeIndex) >= module.types.count {
+            throw CompileError("unknown type \(typeIndex)", function: UInt32(i))
+        }
+        for table in module.tables {
+            try checkLimits(table.limits, bound: UInt64(UInt32.max), what: "table")
+            guard table.elementType == .funcRef || table.elementType == .externRef else {
+                throw CompileError("unsupported table element type")
+            }
+        }
+        if module.memories.count > 1 { throw CompileError("multiple memories") }
+        for memory in module.memories {
+            if memory.isMemory64 || memory.shared { throw CompileError("memory64 and shared memories are not supported") }
+            if memory.min > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
+            if let max = memory.max, max > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
+            if let max = memory.max, memory.min > max { throw CompileError("size minimum must not be greater than maximum") }
+        }
+        for table in definedTables where table.initializer != nil {
+            throw CompileError("table initializers are not supported")
+        }
+        for (i, initializer) in module.globalInitializers.enumerated() {
+            let type = module.globals[module.importedGlobalCount + i].valueType
+            try checkConstant(initializer, type: type)
+        }
+        var names = Set<String>()
+        for export in module.exports {
+            guard names.insert(export.name).inserted else { throw CompileError("duplicate export name") }
+            switch export.descriptor {
+            case .function(let i): try checkIndex(i, module.functionTypeIndices.count, "function")
+            case .table(let i): try checkIndex(i, module.tables.count, "table")
+            case .memory(let i): try checkIndex(i, module.memories.count, "memory")
+            case .global(let i): try checkIndex(i, module.globals.count, "global")
+            case .tag: throw CompileError("exception handling is not supported")
+            }
+        }
+        if let start = module.start {
+            try checkIndex(start, module.functionTypeIndices.count, "function")
+            let type = module.functionType(ofFunction: start)
+            if !type.parameters.isEmpty || !type.results.isEmpty { throw CompileError("start function") }
+        }
+        for segment in module.elements {
+            let refType = ValueType.ref(segment.type)
+            for expression in segment.initializer { try checkConstant(expression, type: refType) }
+            if case .active(let table, let offset) = segment.mode {
+                try checkIndex(table, module.tables.count, "table")
+                try checkConstant(offset, type: .i32)
+                if module.tables[Int(table)].elementType != segment.type { throw CompileError("type mismatch") }
+            }
+        }
+        for segment in module.data {
+            if case .active(let active) = segment {
+                try checkIndex(active.index, module.memories.count, "memory")
+                try checkConstant(active.offset, type: .i32)
+            }
+        }
+    }
+
+    private func checkIndex(_ index: UInt32, _ count: Int, _ what: String) throws(CompileError) {
+        if Int(index) >= count { throw CompileError("unknown \(what) \(index)") }
+    }
+
+    private func checkLimits(_ limits: Limits, bound: UInt64, what: String) throws(CompileError) {
+        if let max = limits.max, limits.min > max {
+            throw CompileError("size minimum must not be greater than maximum")
+        }
+        if limits.min > bound || (limits.max ?? 0) > bound {
+            throw CompileError("\(what) size must be at most \(bound)")
+        }
+    }
+
+    /// Constant expressions of Wasm 2.0: one constant, `ref.null`, `ref.func` or `global.get` of
+    /// an imported immutable global.
+    func checkConstant(_ expression: ConstExpression, type: ValueType) throws(CompileError) {
+        var stack: [ValueType] = []
+        for instruction in expression {
+            switch instruction {
+            case .i32Const: stack.append(.i32)
+            case .i64Const: stack.append(.i64)
+            case .f32Const: stack.append(.f32)
+            case .f64Const: stack.append(.f64)
+            case .refNull(let heap):
+                guard case .abstract(let abstract) = heap, abstract == .funcRef || abstract == .externRef else {
+                    throw CompileError("unsupported reference type")
+                }
+                stack.append(.ref(ReferenceType(isNullable: true, heapType: heap)))
+            case .refFunc(let index):
+                try checkIndex(index, module.functionTypeIndices.count, "function")
+                stack.append(.ref(.funcRef))
+            case .globalGet(let index):
+                guard Int(index) < module.importedGlobalCount else {
+                    throw CompileError(Int(index) < module.globals.count ? "constant expression required" : "unknown global \(index)")
+                }
+                let global = module.globals[Int(index)]
+                if global.mutability == .variable { throw CompileError("constant expression required") }
+                stack.append(global.valueType)
+            case .end: break
+            default: throw CompileError("constant expression required")
+            }
+        }
+        guard stack == [type] else { throw CompileError("type mismatch") }
+    }
+
+    static func collectDeclaredReferences(_ module: WasmModule) -> Set<UInt32> {
+        var refs = Set<UInt32>()
+        func scan(_ expression: ConstExpression) {
+            for case .refFunc(let index) in expression { refs.insert(index) }
+        }
+        module.globalInitializers.forEach(scan)
+        for segment in module.elements { segment.initializer.forEach(scan) }
+        for export in module.exports {
+            if case .function(let index) = export.descriptor { refs.insert(index) }
+        }
+        return refs
+    }
+}

@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+
+/// The C runtime (Runtime/) built as a static archive for one target. Found, in order, through
+/// `$WASMAOT_RUNTIME_DIR/<triple>/`, an installed `<prefix>/share/wasmaot/<triple>/` beside the
+/// executable, or the source tree the compiler was built from (built there on demand with make,
+/// so a fresh clone works with nothing but `swift build`).
+public struct RuntimeArchive: Sendable {
+    public var gnuTriple: String
+    public var path: String
+
+    public static func locate(gnuTriple: String) throws(LinkError) -> RuntimeArchive {
+        let name = "libwasmaot_rt.a"
+        if let dir = ProcessInfo.processInfo.environment["WASMAOT_RUNTIME_DIR"] {
+            let path = "\(dir)/\(gnuTriple)/\(name)"
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw LinkError("WASMAOT_RUNTIME_DIR is set but \(path) does not exist")
+            }
+            return RuntimeArchive(gnuTriple: gnuTriple, path: path)
+        }
+        let exeDir = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent()
+        let installed = exeDir.appendingPathComponent("../share/wasmaot/\(gnuTriple)/\(name)").standardized.path
+        if FileManager.default.fileExists(atPath: installed) {
+            return RuntimeArchive(gnuTriple: gnuTriple, path: installed)
+        }
+        guard let source = sourceDirectory(startingAt: exeDir) else {
+            throw LinkError("cannot find the wasmaot runtime (\(gnuTriple)/\(name)); set WASMAOT_RUNTIME_DIR or run `make -C Runtime`")
+        }
+        let path = "\(source)/build/\(gnuTriple)/\(name)"
+        if !isUpToDate(archive: path, source: source) {
+            try build(source: source, gnuTriple: gnuTriple)
+        }
+        return RuntimeArchive(gnuTriple: gnuTriple, path: path)
+    }
+
+    /// SHA-256 of the archive: part of the compiler identity (and later of cache keys).
+    public func digest() -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "missing" }
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func sourceDirectory(startingAt exeDir: URL) -> String? {
+        var candidates = [exeDir]
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent())
+        for start in candidates {
+            var dir = start
+            for _ in 0..<8 {
+                let runtime = dir.appendingPathComponent("Runtime")
+                if FileManager.default.fileExists(atPath: runtime.appendingPathComponent("Makefile").path) {
+                    return runtime.path
+                }
+                dir = dir.deletingLastPathComponent()
+            }
+        }
+        return nil
+    }
+
+    static func isUpToDate(archive: String, source: String) -> Bool {
+        guard let built = modificationDate(archive) else { return false }
+        let fm = FileManager.default
+        for sub in ["src", "include"] {
+            let dir = "\(source)/\(sub)"
+            for file in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] {
+                if let date = modificationDate("\(dir)/\(file)"), date > built { return false }
+            }
+        }
+        return true
+    }
+
+    static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    static func build(source: String, gnuTriple: String) throws(LinkError) {
+        guard let make = Toolchain.which("make") else {
+            throw LinkError("the runtime needs to be built but `make` is missing; install it with: apt-get install make")
+        }
+        var arguments = ["-s", "-C", source, "TRIPLE=\(gnuTriple)"]
+        if gnuTriple != Toolchain.hostGNUTriple { arguments.append("CC=\(gnuTriple)-gcc") }
+        let result = Toolchain.run(make, arguments)
+        guard result.status == 0 else {
+            throw LinkError("building the runtime failed (make \(arguments.joined(separator: " "))):\n\(result.output)")
+        }
+    }
+}

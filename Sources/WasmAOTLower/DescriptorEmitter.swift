@@ -1,0 +1,104 @@
+import CLLVM
+import WasmAOTCore
+import WasmParser
+import WasmTypes
+
+/// Emits `const wasmaot_module_desc wasmaot_module` — field for field the C struct of
+/// Runtime/include/wasmaot_rt.h (LLVM's natural struct layout equals the C layout here).
+struct DescriptorEmitter {
+    static let abiVersion = 1
+    static let externFunc = 0, externTable = 1, externMemory = 2, externGlobal = 3
+
+    let m: ModuleContext
+    let initFunction: LLVMValueRef
+    let wasiDefaults: String
+    var ir: IR { m.ir }
+
+    init(_ m: ModuleContext, initFunction: LLVMValueRef, wasiDefaults: String) {
+        self.m = m
+        self.initFunction = initFunction
+        self.wasiDefaults = wasiDefaults
+    }
+
+    private func limitsMax(_ max: UInt64?) -> LLVMValueRef { ir.c64u(max ?? UInt64.max) }
+
+    func emit() {
+        let wasm = m.wasm
+        var kindIndex = [0, 0, 0, 0]
+        let importType = structType([ir.ptr, ir.ptr, ir.i32, ir.i32, ir.ptr, ir.i64, ir.i64, ir.i64])
+        let imports: [LLVMValueRef] = wasm.imports.map { imp in
+            let (kind, text, sig, min, max): (Int, String, UInt64, UInt64, LLVMValueRef)
+            switch imp.descriptor {
+            case .function(let t):
+                let type = wasm.types[Int(t)]
+                (kind, text, sig, min, max) = (Self.externFunc, Signature.text(type), Signature.hash(Signature.text(type)), 0, ir.c64(0))
+            case .table(let t):
+                (kind, text, sig, min, max) = (Self.externTable, Signature.letter(.ref(t.elementType)), 0, t.limits.min, limitsMax(t.limits.max))
+            case .memory(let l):
+                (kind, text, sig, min, max) = (Self.externMemory, "", 0, l.min, limitsMax(l.max))
+            case .global(let g):
+                (kind, text, sig, min, max) = (Self.externGlobal, Signature.globalText(g), 0, 0, ir.c64(0))
+            case .tag:
+                (kind, text, sig, min, max) = (4, "", 0, 0, ir.c64(0))
+            }
+            defer { if kind < 4 { kindIndex[kind] += 1 } }
+            return ir.constStruct([ir.cString(imp.module), ir.cString(imp.name), ir.c32(kind), ir.c32(kindIndex[min4(kind)]),
+                                   ir.cString(text), ir.c64u(sig), ir.c64u(min), max])
+        }
+        let exportType = structType([ir.ptr, ir.i32, ir.i32])
+        let exports: [LLVMValueRef] = wasm.exports.map { export in
+            let (kind, index): (Int, UInt32)
+            switch export.descriptor {
+            case .function(let i): (kind, index) = (Self.externFunc, i)
+            case .table(let i): (kind, index) = (Self.externTable, i)
+            case .memory(let i): (kind, index) = (Self.externMemory, i)
+            case .global(let i): (kind, index) = (Self.externGlobal, i)
+            case .tag(let i): (kind, index) = (4, i)
+            }
+            return ir.constStruct([ir.cString(export.name), ir.c32(kind), ir.c32(Int(index))])
+        }
+        let funcType = structType([ir.ptr, ir.i64])
+        let funcs: [LLVMValueRef] = wasm.functionTypeIndices.map { t in
+            let text = Signature.text(wasm.types[Int(t)])
+            return ir.constStruct([ir.cString(text), ir.c64u(Signature.hash(text))])
+        }
+        let tableType = structType([ir.i32, ir.i32, ir.i64, ir.i64])
+        let tables: [LLVMValueRef] = wasm.tables.enumerated().map { i, t in
+            ir.constStruct([ir.c32(t.elementType == .externRef ? 1 : 0), ir.c32(i < wasm.importedTableCount ? 1 : 0),
+                            ir.c64u(t.limits.min), limitsMax(t.limits.max)])
+        }
+        let globalType = structType([ir.ptr, ir.i32, ir.i32])
+        let globals: [LLVMValueRef] = wasm.globals.enumerated().map { i, g in
+            let imported = i < wasm.importedGlobalCount
+            let offset = imported ? m.layout.importedGlobal(i) : m.layout.definedGlobal(i - wasm.importedGlobalCount)
+            return ir.constStruct([ir.cString(Signature.globalText(g)), ir.c32(imported ? 1 : 0), ir.c32(offset)])
+        }
+        let memoryKind = wasm.memories.isEmpty ? 0 : (wasm.importedMemoryCount > 0 ? 2 : 1)
+        let memory = wasm.memories.first
+        let fields: [LLVMValueRef] = [
+            ir.c32(Self.abiVersion), ir.c32(m.layout.size),
+            ir.c32(imports.count), ir.constArrayGlobal(importType, imports, name: "imports"),
+            ir.c32(exports.count), ir.constArrayGlobal(exportType, exports, name: "exports"),
+            ir.c32(wasm.functionTypeIndices.count), ir.c32(wasm.importedFunctionCount),
+            ir.constArrayGlobal(funcType, funcs, name: "funcs"),
+            ir.constArrayGlobal(ir.ptr, m.definedFunctions, name: "func_code"),
+            ir.c32(m.layout.importedFuncs), ir.c32(m.layout.funcrefs),
+            ir.c32(tables.count), ir.constArrayGlobal(tableType, tables, name: "tables"), ir.c32(m.layout.tables),
+            ir.c32(memoryKind), ir.c64u(memory?.min ?? 0), ir.c64u(memory?.max ?? 65536),
+            ir.c32(globals.count), ir.constArrayGlobal(globalType, globals, name: "globals"),
+            initFunction, ir.cString(wasiDefaults),
+        ]
+        let descriptor = ir.constStruct(fields)
+        let global = LLVMAddGlobal(ir.module, LLVMTypeOf(descriptor), "wasmaot_module")!
+        LLVMSetInitializer(global, descriptor)
+        LLVMSetGlobalConstant(global, 1)
+        LLVMSetAlignment(global, 8)
+    }
+
+    private func min4(_ kind: Int) -> Int { Swift.min(kind, 3) }
+
+    private func structType(_ members: [LLVMTypeRef]) -> LLVMTypeRef {
+        var ms: [LLVMTypeRef?] = members
+        return LLVMStructTypeInContext(ir.context, &ms, UInt32(ms.count), 0)
+    }
+}

@@ -1,0 +1,292 @@
+import CLLVM
+import WasmAOTCore
+import WasmParser
+import WasmTypes
+
+extension FunctionLowerer {
+    func visit(_ instruction: Instruction) throws(CompileError) {
+        guard !frames.isEmpty else { throw error("operators remaining after end of function") }
+        switch instruction {
+        case .unreachable:
+            if emitting { trapNow(TrapKind.unreachable) }
+            markUnreachable()
+        case .nop: break
+        case .block(let bt): try enterBlock(.block, bt)
+        case .loop(let bt): try enterBlock(.loop, bt)
+        case .if(let bt):
+            let condition = try pop(.i32)
+            try enterBlock(.ifThen, bt, condition: condition)
+        case .else: try visitElseBranch()
+        case .end: try visitEndOfFrame()
+        case .br(let depth):
+            try branch(to: depth)
+            markUnreachable()
+        case .brIf(let depth): try branchIf(depth)
+        case .brTable(let targets): try branchTable(targets)
+        case .return:
+            try branch(to: UInt32(frames.count - 1))
+            markUnreachable()
+        case .call(let f): try call(f)
+        case .callIndirect(let t, let table): try callIndirect(typeIndex: t, table: table)
+        case .drop:
+            let operand = try pop()
+            // A load whose value is dropped must still trap when out of bounds; LLVM would delete
+            // it, so make it volatile.
+            if let v = operand.value, LLVMIsALoadInst(v) != nil { LLVMSetVolatile(v, 1) }
+        case .select: try select(nil)
+        case .typedSelect(let t): try select(t)
+        case .localGet(let i):
+            let local = try local(i)
+            push(local.type, emitting ? ir.load(ir.type(local.type), local.slot) : nil)
+        case .localSet(let i):
+            let local = try local(i)
+            let v = try pop(local.type)
+            if emitting { ir.store(value(v), local.slot) }
+        case .localTee(let i):
+            let local = try local(i)
+            let v = try pop(local.type)
+            if emitting { ir.store(value(v), local.slot) }
+            push(local.type, v.value)
+        case .globalGet(let i): try globalGet(i)
+        case .globalSet(let i): try globalSet(i)
+        case .load(let op, let memarg): try load(op, memarg)
+        case .store(let op, let memarg): try store(op, memarg)
+        case .memorySize(let mem): try memorySize(mem)
+        case .memoryGrow(let mem): try memoryGrow(mem)
+        case .i32Const(let v): push(.i32, emitting ? ir.c32(Int(v)) : nil)
+        case .i64Const(let v): push(.i64, emitting ? ir.c64(Int(v)) : nil)
+        case .f32Const(let v): push(.f32, emitting ? ir.cf32(bits: v.bitPattern) : nil)
+        case .f64Const(let v): push(.f64, emitting ? ir.cf64(bits: v.bitPattern) : nil)
+        case .refNull(let heap): try refNull(heap)
+        case .refIsNull: try refIsNull()
+        case .refFunc(let f): try refFunc(f)
+        case .i32Eqz: try eqz(.i32)
+        case .i64Eqz: try eqz(.i64)
+        case .cmp(let op): try compare(op)
+        case .unary(let op): try unary(op)
+        case .binary(let op): try binary(op)
+        case .conversion(let op): try convert(op)
+        case .memoryInit(let data, let mem): try memoryInit(data, mem)
+        case .dataDrop(let data): try dataDrop(data)
+        case .memoryCopy(let dst, let src): try memoryCopy(dst, src)
+        case .memoryFill(let mem): try memoryFill(mem)
+        case .tableInit(let elem, let table): try tableInit(elem, table)
+        case .elemDrop(let elem): try elemDrop(elem)
+        case .tableCopy(let dst, let src): try tableCopy(dst, src)
+        case .tableFill(let table): try tableFill(table)
+        case .tableGet(let table): try tableGet(table)
+        case .tableSet(let table): try tableSet(table)
+        case .tableGrow(let table): try tableGrow(table)
+        case .tableSize(let table): try tableSize(table)
+        default:
+            throw error("unsupported instruction \(instruction) (not part of Wasm 2.0 without SIMD)")
+        }
+    }
+
+    func local(_ i: UInt32) throws(CompileError) -> (type: ValueType, slot: LLVMValueRef) {
+        guard Int(i) < locals.count else { throw error("unknown local \(i)") }
+        return locals[Int(i)]
+    }
+
+    func blockSignature(_ bt: BlockType) throws(CompileError) -> (params: [ValueType], results: [ValueType]) {
+        switch bt {
+        case .empty: return ([], [])
+        case .type(let t): return ([], [t])
+        case .funcType(let i):
+            guard Int(i) < m.wasm.types.count else { throw error("unknown type \(i)") }
+            let ft = m.wasm.types[Int(i)]
+            return (ft.parameters, ft.results)
+        }
+    }
+
+    private func enterBlock(_ kind: ControlFrame.Kind, _ bt: BlockType, condition: Operand? = nil) throws(CompileError) {
+        let (params, results) = try blockSignature(bt)
+        let args = try pop(params)
+        let live = emitting
+        var frame = ControlFrame(kind: kind, params: params, results: results, height: stack.count, dead: !live)
+        if live {
+            switch kind {
+            case .loop:
+                frame.slots = params.map { alloca($0) }
+                for (slot, arg) in zip(frame.slots, args) { ir.store(value(arg), slot) }
+                let header = newBlock("loop")
+                LLVMBuildBr(ir.builder, header)
+                LLVMPositionBuilderAtEnd(ir.builder, header)
+                frame.target = header
+                frames.append(frame)
+                for (t, slot) in zip(params, frame.slots) { push(t, ir.load(ir.type(t), slot)) }
+                return
+            case .ifThen:
+                frame.slots = results.map { alloca($0) }
+                let then = newBlock("then")
+                let otherwise = newBlock("else")
+                frame.target = newBlock("endif")
+                frame.elseBlock = otherwise
+                frame.ifParams = args
+                let cond = LLVMBuildICmp(ir.builder, LLVMIntNE, value(condition!), ir.c32(0), "")!
+                LLVMBuildCondBr(ir.builder, cond, then, otherwise)
+                LLVMPositionBuilderAtEnd(ir.builder, then)
+            default:
+                frame.slots = results.map { alloca($0) }
+                frame.target = newBlock("end")
+            }
+        } else {
+            frame.ifParams = args.map { Operand(type: $0.type, value: nil) }
+        }
+        frames.append(frame)
+        for (t, arg) in zip(params, args) { push(t, live ? arg.value : nil) }
+    }
+
+    /// Checks that the stack holds exactly `frame.results` above the frame's height and, when
+    /// emitting, stores them into the frame's slots and jumps to its end.
+    private func fallThrough() throws(CompileError) {
+        let frame = frames[frames.count - 1]
+        let values = try pop(frame.results)
+        guard stack.count == frame.height else { throw error("type mismatch: values remaining on stack at end of block") }
+        if emitting {
+            for (slot, v) in zip(frame.slots, values) { ir.store(value(v), slot) }
+            LLVMBuildBr(ir.builder, frame.target)
+        }
+    }
+
+    private func visitElseBranch() throws(CompileError) {
+        guard frames.last?.kind == .ifThen else { throw error("else without matching if") }
+        try fallThrough()
+        let i = frames.count - 1
+        frames[i].kind = .ifElse
+        frames[i].unreachable = false
+        let frame = frames[i]
+        if !frame.dead {
+            LLVMPositionBuilderAtEnd(ir.builder, frame.elseBlock)
+            frames[i].elseBlock = nil
+        }
+        for (t, arg) in zip(frame.params, frame.ifParams) { push(t, frame.dead ? nil : arg.value) }
+    }
+
+    private func visitEndOfFrame() throws(CompileError) {
+        if frames[frames.count - 1].kind == .loop {
+            // A loop's label is its header; falling off its end continues after it with the
+            // values as they are (SSA values dominate the single edge into `after`).
+            let frame = frames[frames.count - 1]
+            let values = try pop(frame.results)
+            guard stack.count == frame.height else { throw error("type mismatch: values remaining on stack at end of block") }
+            let wasEmitting = emitting
+            frames.removeLast()
+            if frame.dead {
+                for t in frame.results { push(t, nil) }
+                return
+            }
+            let after = newBlock("after_loop")
+            if wasEmitting { LLVMBuildBr(ir.builder, after) }
+            LLVMPositionBuilderAtEnd(ir.builder, after)
+            for (t, v) in zip(frame.results, values) {
+                push(t, wasEmitting ? value(v) : LLVMGetUndef(ir.type(t)))
+            }
+            return
+        }
+        try fallThrough()
+        let frame = frames.removeLast()
+        if frame.kind == .ifThen {
+            // An `if` without `else` passes its parameters through the implicit else branch.
+            guard frame.params == frame.results else { throw error("type mismatch: if without else must not change the stack") }
+            if !frame.dead {
+                LLVMPositionBuilderAtEnd(ir.builder, frame.elseBlock)
+                for (slot, v) in zip(frame.slots, frame.ifParams) { ir.store(value(v), slot) }
+                LLVMBuildBr(ir.builder, frame.target)
+            }
+        }
+        if frame.dead {
+            for t in frame.results { push(t, nil) }
+            return
+        }
+        LLVMPositionBuilderAtEnd(ir.builder, frame.target)
+        let loaded = zip(frame.results, frame.slots).map { ir.load(ir.type($0.0), $0.1) }
+        if frame.kind == .function {
+            switch loaded.count {
+            case 0: LLVMBuildRetVoid(ir.builder)
+            case 1: LLVMBuildRet(ir.builder, loaded[0])
+            default:
+                var values: [LLVMValueRef?] = loaded
+                LLVMBuildAggregateRet(ir.builder, &values, UInt32(values.count))
+            }
+            return
+        }
+        for (t, v) in zip(frame.results, loaded) { push(t, v) }
+    }
+
+    // MARK: branches
+
+    func label(_ depth: UInt32) throws(CompileError) -> Int {
+        guard Int(depth) < frames.count else { throw error("unknown label \(depth)") }
+        return frames.count - 1 - Int(depth)
+    }
+
+    /// Emits a jump to the label at `depth` with the label's values from the top of the stack
+    /// (popped and checked).
+    private func branch(to depth: UInt32) throws(CompileError) {
+        let target = try label(depth)
+        let values = try pop(frames[target].labelTypes)
+        if emitting { jump(to: target, with: values.map { value($0) }) }
+    }
+
+    func jump(to target: Int, with values: [LLVMValueRef]) {
+        let frame = frames[target]
+        for (slot, v) in zip(frame.slots, values) { ir.store(v, slot) }
+        LLVMBuildBr(ir.builder, frame.target)
+    }
+
+    private func branchIf(_ depth: UInt32) throws(CompileError) {
+        let condition = try pop(.i32)
+        let target = try label(depth)
+        let types = frames[target].labelTypes
+        let values = try pop(types)
+        if emitting {
+            let frame = frames[target]
+            for (slot, v) in zip(frame.slots, values) { ir.store(value(v), slot) }
+            let cont = newBlock("br_if_cont")
+            let cond = LLVMBuildICmp(ir.builder, LLVMIntNE, value(condition), ir.c32(0), "")!
+            LLVMBuildCondBr(ir.builder, cond, frame.target, cont)
+            LLVMPositionBuilderAtEnd(ir.builder, cont)
+        }
+        for (t, v) in zip(types, values) { push(t, v.value) }
+    }
+
+    private func branchTable(_ table: BrTable) throws(CompileError) {
+        let index = try pop(.i32)
+        let defaultTarget = try label(table.defaultIndex)
+        let arity = frames[defaultTarget].labelTypes.count
+        var targets: [Int] = []
+        for depth in table.labelIndices {
+            let t = try label(depth)
+            guard frames[t].labelTypes.count == arity else { throw error("type mismatch: br_table targets have different arity") }
+            targets.append(t)
+        }
+        // Every label's types must match the operands (checked against a scratch copy).
+        for t in targets + [defaultTarget] {
+            let saved = stack
+            _ = try pop(frames[t].labelTypes)
+            stack = saved
+        }
+        let values = try pop(frames[defaultTarget].labelTypes)
+        if emitting {
+            let vs = values.map { value($0) }
+            var trampolines: [Int: LLVMBasicBlockRef] = [:]
+            func trampoline(_ target: Int) -> LLVMBasicBlockRef {
+                if let block = trampolines[target] { return block }
+                let current = LLVMGetInsertBlock(ir.builder)!
+                let block = newBlock("br_table_case")
+                LLVMPositionBuilderAtEnd(ir.builder, block)
+                jump(to: target, with: vs)
+                LLVMPositionBuilderAtEnd(ir.builder, current)
+                trampolines[target] = block
+                return block
+            }
+            let defaultBlock = trampoline(defaultTarget)
+            let sw = LLVMBuildSwitch(ir.builder, value(index), defaultBlock, UInt32(targets.count))!
+            for (i, t) in targets.enumerated() {
+                LLVMAddCase(sw, ir.c32(i), trampoline(t))
+            }
+        }
+        markUnreachable()
+    }
+}

@@ -1,0 +1,230 @@
+import CLLVM
+import WasmAOTCore
+import WasmParser
+import WasmTypes
+
+/// One operand of the validation stack. `type == nil` is the spec's "unknown" type that only
+/// appears in unreachable code; `value` is nil wherever no IR is being emitted.
+struct Operand {
+    var type: ValueType?
+    var value: LLVMValueRef?
+}
+
+/// A control frame. Branch targets carry their values through allocas ("slots") rather than phi
+/// nodes: SROA/mem2reg turn them into phis, and the lowering stays one simple pass.
+struct ControlFrame {
+    enum Kind { case function, block, loop, ifThen, ifElse }
+    var kind: Kind
+    var params: [ValueType]
+    var results: [ValueType]
+    var height: Int
+    /// The rest of this frame is unreachable (after br/return/unreachable...).
+    var unreachable = false
+    /// The whole frame started in unreachable code: validate only, emit nothing.
+    var dead: Bool
+    var target: LLVMBasicBlockRef?      // end block (block/if/function) or loop header
+    var elseBlock: LLVMBasicBlockRef?   // `if` until its `else`
+    var slots: [LLVMValueRef] = []      // label values: results, or params for loops
+    var ifParams: [Operand] = []
+
+    var labelTypes: [ValueType] { kind == .loop ? params : results }
+}
+
+/// Validates one function body and emits its LLVM IR in the same pass (the spec's validation
+/// algorithm, with each instruction's IR emitted next to its type check).
+final class FunctionLowerer: AnyInstructionVisitor {
+    typealias VisitorError = CompileError
+    var binaryOffset: Int = 0
+
+    let m: ModuleContext
+    var ir: IR { m.ir }
+    let index: UInt32
+    let type: FunctionType
+    let function: LLVMValueRef
+    let vmctx: LLVMValueRef
+    var memBase: LLVMValueRef?
+    var locals: [(type: ValueType, slot: LLVMValueRef)] = []
+    var stack: [Operand] = []
+    var frames: [ControlFrame] = []
+    private var trapBlocks: [Int32: LLVMBasicBlockRef] = [:]
+    let allocaBuilder: LLVMBuilderRef
+    let entryBlock: LLVMBasicBlockRef
+
+    init(module: ModuleContext, index: UInt32, code: Code) throws(CompileError) {
+        self.m = module
+        self.index = index
+        self.type = module.wasm.functionType(ofFunction: index)
+        self.function = module.definedFunctions[Int(index) - module.wasm.importedFunctionCount]
+        self.vmctx = LLVMGetParam(function, 0)
+        let ir = module.ir
+        entryBlock = LLVMAppendBasicBlockInContext(ir.context, function, "entry")
+        allocaBuilder = LLVMCreateBuilderInContext(ir.context)
+        LLVMPositionBuilderAtEnd(allocaBuilder, entryBlock)
+        LLVMPositionBuilderAtEnd(ir.builder, entryBlock)
+
+        for (i, p) in type.parameters.enumerated() {
+            let slot = alloca(p)
+            ir.store(LLVMGetParam(function, UInt32(i + 1)), slot, align: 8)
+            locals.append((p, slot))
+        }
+        for t in code.locals {
+            let slot = alloca(t)
+            ir.store(ir.zero(t), slot, align: 8)
+            locals.append((t, slot))
+        }
+        if !module.wasm.memories.isEmpty {
+            let base = ir.load(ir.ptr, vmctx)
+            ir.markInvariant(base)
+            memBase = base
+        }
+        emitStackCheck()
+        let body = LLVMAppendBasicBlockInContext(ir.context, function, "body")!
+        LLVMBuildBr(ir.builder, body)
+        LLVMPositionBuilderAtEnd(allocaBuilder, entryBlock)
+        LLVMPositionBuilderBefore(allocaBuilder, LLVMGetFirstInstruction(entryBlock))
+        LLVMPositionBuilderAtEnd(ir.builder, body)
+
+        let exit = LLVMAppendBasicBlockInContext(ir.context, function, "exit")!
+        var frame = ControlFrame(kind: .function, params: [], results: type.results, height: 0, dead: false)
+        frame.target = exit
+        frame.slots = type.results.map { alloca($0) }
+        frames.append(frame)
+    }
+
+    deinit { LLVMDisposeBuilder(allocaBuilder) }
+
+    /// Lowers the whole body; throws the first validation error with its location.
+    func lower(_ code: Code) throws(CompileError) {
+        var parser = ExpressionParser(code: code)
+        do {
+            var visitor = self
+            while let visit = try parser.parse() {
+                try visit(visitor: &visitor)
+            }
+        } catch let error as WasmParserError {
+            throw WasmModule.locate(error, function: index, name: m.functionName(index))
+        } catch let error as CompileError {
+            throw error
+        } catch {
+            throw CompileError("\(error)", offset: parser.offset, function: index, functionName: m.functionName(index))
+        }
+        if !frames.isEmpty {
+            throw CompileError("unexpected end of function body", offset: parser.offset, function: index, functionName: m.functionName(index))
+        }
+    }
+
+    func error(_ reason: String) -> CompileError {
+        CompileError(reason, offset: binaryOffset, function: index, functionName: m.functionName(index))
+    }
+
+    // MARK: emission state
+
+    var emitting: Bool {
+        guard let top = frames.last else { return false }
+        return !top.unreachable && !top.dead
+    }
+
+    func alloca(_ t: ValueType) -> LLVMValueRef {
+        let slot = LLVMBuildAlloca(allocaBuilder, ir.type(t), "")!
+        LLVMSetAlignment(slot, t == .v128 ? 16 : 8)
+        return slot
+    }
+
+    func newBlock(_ name: String) -> LLVMBasicBlockRef {
+        LLVMAppendBasicBlockInContext(ir.context, function, name)
+    }
+
+    /// Branch to a shared per-kind trap block when `condition` holds.
+    func trapIf(_ condition: LLVMValueRef, _ kind: Int32) {
+        let trapBlock: LLVMBasicBlockRef
+        if let existing = trapBlocks[kind] {
+            trapBlock = existing
+        } else {
+            trapBlock = newBlock("trap\(kind)")
+            let current = LLVMGetInsertBlock(ir.builder)!
+            LLVMPositionBuilderAtEnd(ir.builder, trapBlock)
+            ir.call(m.trap.1, m.trap.0, [ir.c32(Int(kind))])
+            LLVMBuildUnreachable(ir.builder)
+            LLVMPositionBuilderAtEnd(ir.builder, current)
+            trapBlocks[kind] = trapBlock
+        }
+        let cont = newBlock("ok")
+        let br = LLVMBuildCondBr(ir.builder, condition, trapBlock, cont)!
+        setUnlikelyFirst(br)
+        LLVMPositionBuilderAtEnd(ir.builder, cont)
+    }
+
+    private func setUnlikelyFirst(_ br: LLVMValueRef) {
+        var ops: [LLVMMetadataRef?] = [
+            LLVMMDStringInContext2(ir.context, "branch_weights", 14),
+            LLVMValueAsMetadata(ir.c32(1)),
+            LLVMValueAsMetadata(ir.c32(1 << 20)),
+        ]
+        let node = LLVMMDNodeInContext2(ir.context, &ops, 3)
+        let kind = LLVMGetMDKindIDInContext(ir.context, "prof", 4)
+        LLVMSetMetadata(br, kind, LLVMMetadataAsValue(ir.context, node))
+    }
+
+    func trapNow(_ kind: Int32) {
+        ir.call(m.trap.1, m.trap.0, [ir.c32(Int(kind))])
+        LLVMBuildUnreachable(ir.builder)
+    }
+
+    private func emitStackCheck() {
+        let sp = ir.callIntrinsic("llvm.stacksave", [ir.ptr], [])
+        let spInt = LLVMBuildPtrToInt(ir.builder, sp, ir.i64, "")!
+        let limit = ir.load(ir.i64, ir.gep(vmctx, VMContextLayout.stackLimit))
+        trapIf(LLVMBuildICmp(ir.builder, LLVMIntULT, spInt, limit, "")!, TrapKind.stackExhausted)
+    }
+
+    // MARK: operand stack
+
+    func push(_ type: ValueType?, _ value: LLVMValueRef?) {
+        stack.append(Operand(type: type, value: value))
+    }
+
+    @discardableResult
+    func pop(_ expected: ValueType? = nil) throws(CompileError) -> Operand {
+        let frame = frames[frames.count - 1]
+        if stack.count == frame.height {
+            if frame.unreachable || frame.dead {
+                return Operand(type: expected, value: nil)
+            }
+            throw error("type mismatch: operand stack is empty")
+        }
+        let operand = stack.removeLast()
+        if let expected, let actual = operand.type, actual != expected {
+            throw error("type mismatch: expected \(expected), found \(actual)")
+        }
+        return operand
+    }
+
+    /// Pops values of `types` (last type on top); returns them in stack order.
+    func pop(_ types: [ValueType]) throws(CompileError) -> [Operand] {
+        var values: [Operand] = []
+        for t in types.reversed() { values.append(try pop(t)) }
+        return values.reversed()
+    }
+
+    func value(_ operand: Operand) -> LLVMValueRef {
+        operand.value!
+    }
+
+    func markUnreachable() {
+        frames[frames.count - 1].unreachable = true
+        stack.removeSubrange(frames[frames.count - 1].height...)
+    }
+}
+
+enum TrapKind {
+    static let unreachable: Int32 = 0
+    static let memoryOutOfBounds: Int32 = 1
+    static let divideByZero: Int32 = 2
+    static let integerOverflow: Int32 = 3
+    static let invalidConversion: Int32 = 4
+    static let undefinedElement: Int32 = 5
+    static let uninitializedElement: Int32 = 6
+    static let indirectCallMismatch: Int32 = 7
+    static let stackExhausted: Int32 = 8
+    static let tableOutOfBounds: Int32 = 9
+}

@@ -1,0 +1,101 @@
+import CLLVM
+import WasmAOTCore
+import WasmParser
+import WasmTypes
+
+/// Emits `init(vmctx)`: the instantiation steps of Wasm 2.0 in spec order — funcref records,
+/// globals, element segment items, active element segments, active data segments (each may
+/// trap, keeping earlier effects), then the start function.
+struct InitEmitter {
+    let m: ModuleContext
+    var ir: IR { m.ir }
+
+    init(_ m: ModuleContext) { self.m = m }
+
+    func emit() -> LLVMValueRef {
+        let fn = LLVMAddFunction(ir.module, "wasmaot_init", ir.fnType(ir.void, [ir.ptr]))!
+        LLVMSetLinkage(fn, LLVMInternalLinkage)
+        let vmctx = LLVMGetParam(fn, 0)!
+        LLVMPositionBuilderAtEnd(ir.builder, LLVMAppendBasicBlockInContext(ir.context, fn, "entry"))
+        let wasm = m.wasm
+
+        for j in 0..<wasm.definedFunctionCount {
+            let record = ir.gep(vmctx, m.layout.funcref(j))
+            let type = wasm.functionType(ofFunction: UInt32(wasm.importedFunctionCount + j))
+            ir.store(ir.c64u(Signature.hash(Signature.text(type))), ir.gep(record, VMContextLayout.funcrefSig))
+            ir.store(m.definedFunctions[j], ir.gep(record, VMContextLayout.funcrefCode))
+            ir.store(vmctx, ir.gep(record, VMContextLayout.funcrefVMContext))
+        }
+        for (j, expression) in wasm.globalInitializers.enumerated() {
+            ir.store(constant(expression, vmctx), ir.gep(vmctx, m.layout.definedGlobal(j)))
+        }
+        for (k, segment) in wasm.elements.enumerated() {
+            let base = ir.gep(vmctx, m.layout.elementSegments[k])
+            for (i, expression) in segment.initializer.enumerated() {
+                ir.store(constant(expression, vmctx), ir.gep(base, 8 + 8 * i))
+            }
+            if case .passive = segment.mode {
+                ir.store(ir.c32(segment.initializer.count), base, align: 4)
+            }
+        }
+        for (k, segment) in wasm.elements.enumerated() {
+            guard case .active(let table, let offset) = segment.mode else { continue }
+            let base = ir.gep(vmctx, m.layout.elementSegments[k])
+            let tablePtr = ir.load(ir.ptr, ir.gep(vmctx, m.layout.table(Int(table))))
+            let n = ir.c32(segment.initializer.count)
+            let fn = m.runtimeFunction("wasmaot_table_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32, ir.i32])
+            ir.call(fn.1, fn.0, [tablePtr, ir.gep(base, 8), n, constant(offset, vmctx), ir.c32(0), n])
+        }
+        for (k, segment) in wasm.data.enumerated() {
+            switch segment {
+            case .passive(let bytes):
+                ir.store(ir.c32(bytes.count), ir.gep(vmctx, m.layout.dataLength(k)), align: 4)
+            case .active(let active):
+                let n = ir.c32(active.initializer.count)
+                let fn = m.runtimeFunction("wasmaot_memory_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32, ir.i32])
+                ir.call(fn.1, fn.0, [vmctx, m.dataSegmentGlobals[k], n, constant(active.offset, vmctx), ir.c32(0), n])
+            }
+        }
+        if let start = wasm.start {
+            if Int(start) < wasm.importedFunctionCount {
+                let record = ir.load(ir.ptr, ir.gep(vmctx, m.layout.importedFunction(Int(start))))
+                let code = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefCode))
+                let calleeContext = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefVMContext))
+                ir.call(ir.fnType(ir.void, [ir.ptr]), code, [calleeContext])
+            } else {
+                let callee = m.definedFunctions[Int(start) - wasm.importedFunctionCount]
+                ir.call(ir.fnType(ir.void, [ir.ptr]), callee, [vmctx])
+            }
+        }
+        LLVMBuildRetVoid(ir.builder)
+        return fn
+    }
+
+    /// Evaluates a (validated) constant expression at instantiation time.
+    func constant(_ expression: ConstExpression, _ vmctx: LLVMValueRef) -> LLVMValueRef {
+        var stack: [LLVMValueRef] = []
+        for instruction in expression {
+            switch instruction {
+            case .i32Const(let v): stack.append(ir.c32(Int(v)))
+            case .i64Const(let v): stack.append(ir.c64(Int(v)))
+            case .f32Const(let v): stack.append(ir.cf32(bits: v.bitPattern))
+            case .f64Const(let v): stack.append(ir.cf64(bits: v.bitPattern))
+            case .refNull: stack.append(ir.nullPtr)
+            case .refFunc(let f):
+                if Int(f) < m.wasm.importedFunctionCount {
+                    stack.append(ir.load(ir.ptr, ir.gep(vmctx, m.layout.importedFunction(Int(f)))))
+                } else {
+                    stack.append(ir.gep(vmctx, m.layout.funcref(Int(f) - m.wasm.importedFunctionCount)))
+                }
+            case .globalGet(let g):
+                let type = ir.type(m.wasm.globals[Int(g)].valueType)
+                let cell = Int(g) < m.wasm.importedGlobalCount
+                    ? ir.load(ir.ptr, ir.gep(vmctx, m.layout.importedGlobal(Int(g))))
+                    : ir.gep(vmctx, m.layout.definedGlobal(Int(g) - m.wasm.importedGlobalCount))
+                stack.append(ir.load(type, cell))
+            default: break
+            }
+        }
+        return stack.last!
+    }
+}

@@ -1,0 +1,51 @@
+import WasmAOTCore
+import WasmParser
+import WasmTypes
+
+/// Where each piece of per-instance state lives in the vmctx (see Runtime/include/wasmaot_rt.h:
+/// a fixed 32-byte head, then this module-specific tail). Offsets are baked into the generated
+/// code and published to the runtime through the module descriptor.
+struct VMContextLayout {
+    static let memBase = 0
+    static let memory = 8
+    static let stackLimit = 16
+    static let headSize = 32
+    /// Offsets inside the runtime's structs.
+    static let memorySize = 8          // wasmaot_memory.size
+    static let funcrefSig = 0, funcrefCode = 8, funcrefVMContext = 16, funcrefSize = 24
+    static let tableElems = 0, tableSize = 8
+
+    let importedFuncs: Int
+    let tables: Int
+    let importedGlobals: Int
+    let definedGlobals: Int
+    let funcrefs: Int
+    let dataLengths: Int
+    let elementSegments: [Int]   // offset of each segment: u32 length, then 8-byte items
+    let size: Int
+
+    init(_ module: WasmModule) {
+        var cursor = Self.headSize
+        func take(_ bytes: Int, align: Int = 8) -> Int {
+            cursor = (cursor + align - 1) / align * align
+            defer { cursor += bytes }
+            return cursor
+        }
+        importedFuncs = take(8 * module.importedFunctionCount)
+        tables = take(8 * module.tables.count)
+        importedGlobals = take(8 * module.importedGlobalCount)
+        definedGlobals = take(16 * (module.globals.count - module.importedGlobalCount), align: 16)
+        funcrefs = take(Self.funcrefSize * module.definedFunctionCount)
+        dataLengths = take(4 * module.data.count)
+        elementSegments = module.elements.map { take(8 + 8 * $0.initializer.count) }
+        size = (cursor + 15) / 16 * 16
+    }
+
+    func importedFunction(_ index: Int) -> Int { importedFuncs + 8 * index }
+    func table(_ index: Int) -> Int { tables + 8 * index }
+    func importedGlobal(_ index: Int) -> Int { importedGlobals + 8 * index }
+    func definedGlobal(_ index: Int) -> Int { definedGlobals + 16 * index }
+    func funcref(_ definedIndex: Int) -> Int { funcrefs + Self.funcrefSize * definedIndex }
+    func dataLength(_ index: Int) -> Int { dataLengths + 4 * index }
+}
+

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import WasmAOTCodegen
+import WasmAOTLink
+
+@main
+struct WasmAOT: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "wasmaot",
+        abstract: "Ahead-of-time WebAssembly compiler: .wasm → static native executable.",
+        discussion: """
+            Examples:
+              wasmaot compile app.wasm -o app          # static executable (x86-64-v2 baseline)
+              wasmaot compile app.wasm -o app --dir .::/data --env MODE=prod
+              WASMAOT_WASI='--dir .' ./app input.txt    # override WASI config at start
+              wasmaot run --dir . app.wasm -- input.txt # compile for this CPU and run
+              wasmaot --version
+            """,
+        subcommands: [Compile.self, Run.self]
+    )
+
+    @Flag(name: .long, help: "Print compiler, LLVM and runtime versions.")
+    var version = false
+
+    func run() throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        print(Self.identity())
+    }
+
+    /// Compiler identity: everything that changes generated artifacts.
+    static func identity() -> String {
+        let runtime: String
+        do {
+            let archive = try RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple)
+            runtime = "sha256:\(archive.digest())"
+        } catch {
+            runtime = "unavailable (\(error))"
+        }
+        return """
+            wasmaot \(version)
+            LLVM \(LLVMBackend.version)
+            runtime \(Architecture.host.gnuTriple) \(runtime)
+            """
+    }
+}
+
+/// WASI configuration flags shared by `compile` (baked in) and `run` (passed at start).
+struct WASIOptions: ParsableArguments {
+    @Option(name: .customLong("dir"), help: ArgumentHelp("Preopen a host directory (guest path defaults to the host path).", valueName: "HOST[::GUEST]"))
+    var dirs: [String] = []
+
+    @Option(name: .customLong("env"), help: ArgumentHelp("Set a guest environment variable.", valueName: "K=V"))
+    var env: [String] = []
+
+    @Flag(name: .customLong("inherit-env"), help: "Pass the host environment to the guest.")
+    var inheritEnv = false
+
+    func validate() throws {
+        for e in env where !e.contains("=") {
+            throw ValidationError("--env expects K=V, got '\(e)'")
+        }
+    }
+
+    /// The flags in WASMAOT_WASI syntax (shell-quoted words).
+    var wasiString: String {
+        var words: [String] = []
+        for d in dirs { words += ["--dir", d] }
+        for e in env { words += ["--env", e] }
+        if inheritEnv { words.append("--inherit-env") }
+        return words.map(shellQuote).joined(separator: " ")
+    }
+}
+
+func shellQuote(_ word: String) -> String {
+    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0) }
+    if safe && !word.isEmpty { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+struct CodegenOptions: ParsableArguments {
+    @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level 0-3 (default 2).", valueName: "N"))
+    var optLevel: Int = 2
+
+    @Option(name: .customLong("target"), help: "Target architecture: x86_64 (aarch64 in a later release).")
+    var target: String = Architecture.host.rawValue
+
+    func validate() throws {
+        guard OptLevel(rawValue: optLevel) != nil else { throw ValidationError("-O expects 0, 1, 2 or 3") }
+        guard let arch = Architecture(rawValue: target) else {
+            throw ValidationError("unknown --target '\(target)' (supported: x86_64)")
+        }
+        guard arch == .x86_64 else { throw ValidationError("--target \(target) is not supported yet (x86_64 only)") }
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(1)
+}
