@@ -36,7 +36,7 @@ let package = Package(
             "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: llvmSwift, linkerSettings: llvmLink),
-        .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit")]),
+        .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "EndToEndTests", dependencies: [.product(name: "WAT", package: "WasmKit")]),

@@ -135,7 +135,11 @@ public struct WasmModule: Sendable {
             offset = Int(hex, radix: 16) ?? offset
             text.removeSubrange(range.lowerBound..<text.index(range.upperBound, offsetBy: hex.count))
         }
-        if text.hasPrefix("\""), let close = text.dropFirst().firstIndex(of: "\"") {
+        // Message-kind errors print as `"Message(text: "reason")"`.
+        if let open = text.range(of: "Message(text: \""), let close = text.range(of: "\")", options: .backwards),
+           open.upperBound <= close.lowerBound {
+            text = String(text[open.upperBound..<close.lowerBound])
+        } else if text.hasPrefix("\""), let close = text.dropFirst().firstIndex(of: "\"") {
             text = String(text[text.index(after: text.startIndex)..<close])
         }
         return CompileError(text, offset: offset)

@@ -1,0 +1,85 @@
+import WAT
+import WasmAOTCore
+import XCTest
+
+final class DecodeTests: XCTestCase {
+    private func decode(_ wat: String) throws -> WasmModule {
+        try WasmModule.decode(bytes: try wat2wasm(wat))
+    }
+
+    private func decodeError(_ wat: String, file: StaticString = #filePath, line: UInt = #line) throws -> CompileError {
+        do {
+            _ = try WasmModule.decode(bytes: try wat2wasm(wat))
+        } catch let error as CompileError {
+            return error
+        }
+        XCTFail("module was accepted", file: file, line: line)
+        throw XCTSkip("accepted")
+    }
+
+    func testIndexSpacesPutImportsFirst() throws {
+        let module = try decode("""
+            (module
+              (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
+              (import "env" "g" (global i32))
+              (global (mut i64) (i64.const 7))
+              (memory 2 10)
+              (table 3 funcref)
+              (func $f (result i32) (i32.const 1))
+              (func $g (export "g") (param i32 i32) (result i32) (local.get 0))
+              (export "f" (func $f)))
+            """)
+        XCTAssertEqual(module.importedFunctionCount, 1)
+        XCTAssertEqual(module.functionTypeIndices.count, 3)
+        XCTAssertEqual(module.definedFunctionCount, 2)
+        XCTAssertEqual(module.functionType(ofFunction: 2).parameters, [.i32, .i32])
+        XCTAssertEqual(module.importedGlobalCount, 1)
+        XCTAssertEqual(module.globals.count, 2)
+        XCTAssertEqual(module.memories.first?.min, 2)
+        XCTAssertEqual(module.memories.first?.max, 10)
+        XCTAssertEqual(module.tables.first?.limits.min, 3)
+        XCTAssertEqual(module.exports.map(\.name), ["g", "f"])
+        // Exported functions may be named by ref.func in bodies.
+        XCTAssertEqual(module.declaredFunctionReferences, [1, 2])
+    }
+
+    func testFunctionNamesComeFromTheNameSection() throws {
+        let module = try WasmModule.decode(bytes: try wat2wasm("(module (func $compute) (func $other))", options: EncodeOptions(nameSection: true)))
+        XCTAssertEqual(module.functionNames[0], "compute")
+    }
+
+    func testModuleLevelRulesAreEnforced() throws {
+        XCTAssertEqual(try decodeError("(module (func (export \"a\")) (func (export \"a\")))").reason, "duplicate export name")
+        XCTAssertEqual(try decodeError("(module (func $s (param i32)) (start $s))").reason, "start function")
+        XCTAssertEqual(try decodeError("(module (memory 65537))").reason, "memory size must be at most 65536 pages (4GiB)")
+        XCTAssertEqual(try decodeError("(module (memory 2 1))").reason, "size minimum must not be greater than maximum")
+        XCTAssertEqual(try decodeError("(module (global i32 (i64.const 0)))").reason, "type mismatch")
+        XCTAssertEqual(try decodeError("""
+            (module (global $g (mut i32) (i32.const 0)) (global i32 (global.get $g)))
+            """).reason, "constant expression required")
+        XCTAssertEqual(try decodeError("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))").reason, "constant expression required")
+        XCTAssertEqual(try decodeError("(module (table 1 funcref) (elem (i64.const 0) func))").reason, "type mismatch")
+    }
+
+    func testTruncatedModuleReportsAnOffset() throws {
+        let bytes = try wat2wasm("(module (func (export \"f\") (result i32) (i32.const 42)))")
+        XCTAssertThrowsError(try WasmModule.decode(bytes: Array(bytes.prefix(bytes.count - 3)))) { error in
+            let located = error as! CompileError
+            XCTAssertNotNil(located.offset, "\(located)")
+            XCTAssertTrue(located.description.contains("at offset 0x"), located.description)
+        }
+    }
+
+    func testGarbageIsRejected() throws {
+        XCTAssertThrowsError(try WasmModule.decode(bytes: Array("not a wasm module at all".utf8))) { error in
+            XCTAssertTrue("\(error)".contains("magic"), "\(error)")
+        }
+    }
+
+    func testSignatureTextAndHashAreStructural() {
+        let a = FunctionTypeText.make([.i32, .i64], [.f32])
+        XCTAssertEqual(Signature.text(a), "iI:f")
+        XCTAssertEqual(Signature.hash("iI:f"), Signature.hash(Signature.text(a)))
+        XCTAssertNotEqual(Signature.hash("iI:f"), Signature.hash("Ii:f"))
+    }
+}
