@@ -1,0 +1,254 @@
+/*
+ * instance.c — creating an instance's vmctx, memory and tables, and resolving host imports.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static _Thread_local char error_buf[512];
+
+static const char *fail(const char *fmt, const char *a, const char *b, const char *c, const char *d) {
+    snprintf(error_buf, sizeof error_buf, fmt, a, b, c, d);
+    return error_buf;
+}
+
+static const wasmaot_host_func *find_host(const char *module, const char *name) {
+    for (const wasmaot_host_func *h = wasmaot_host_funcs; h->name; h++)
+        if (strcmp(h->module, module) == 0 && strcmp(h->name, name) == 0) return h;
+    return NULL;
+}
+
+static int is_host_module(const char *module) {
+    for (const wasmaot_host_func *h = wasmaot_host_funcs; h->name; h++)
+        if (strcmp(h->module, module) == 0) return 1;
+    return 0;
+}
+
+static wasmaot_memory *memory_new(uint64_t min_pages, uint64_t max_pages) {
+    wasmaot_memory *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    void *base = mmap(NULL, WASMAOT_MEMORY_RESERVATION, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) { free(m); return NULL; }
+    uint64_t bytes = min_pages * WASMAOT_PAGE_SIZE;
+    if (bytes && mprotect(base, bytes, PROT_READ | PROT_WRITE) != 0) {
+        munmap(base, WASMAOT_MEMORY_RESERVATION);
+        free(m);
+        return NULL;
+    }
+    if (wasmaot_reservation_register(base, WASMAOT_MEMORY_RESERVATION) != 0) {
+        munmap(base, WASMAOT_MEMORY_RESERVATION);
+        free(m);
+        return NULL;
+    }
+    m->base = base;
+    m->size = bytes;
+    m->max_pages = max_pages > 65536 ? 65536 : max_pages;
+    return m;
+}
+
+static void memory_delete(wasmaot_memory *m) {
+    if (!m) return;
+    wasmaot_reservation_unregister(m->base);
+    munmap(m->base, WASMAOT_MEMORY_RESERVATION);
+    free(m);
+}
+
+static wasmaot_table **table_slot(wasmaot_vmctx *vm, const wasmaot_module_desc *d, uint32_t i) {
+    return (wasmaot_table **)((char *)vm + d->tables_offset + 8 * (size_t)i);
+}
+
+wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **error) {
+    const char *err = NULL;
+    *error = NULL;
+    if (d->abi_version != WASMAOT_ABI_VERSION) {
+        snprintf(error_buf, sizeof error_buf, "module ABI version %u, runtime expects %u",
+                 d->abi_version, WASMAOT_ABI_VERSION);
+        *error = error_buf;
+        return NULL;
+    }
+    size_t size = d->vmctx_size < sizeof(wasmaot_vmctx) ? sizeof(wasmaot_vmctx) : d->vmctx_size;
+    size = (size + 15) & ~(size_t)15; /* aligned_alloc wants a multiple of the alignment */
+    wasmaot_vmctx *vm = aligned_alloc(16, size);
+    wasmaot_host *host = calloc(1, sizeof *host);
+    if (!vm || !host) { free(vm); free(host); *error = "out of memory"; return NULL; }
+    memset(vm, 0, size);
+    vm->host = host;
+    host->desc = d;
+    vm->stack_limit = wasmaot_thread_stack_limit();
+
+    if (d->memory_kind == 1) {
+        if (d->memory_min_pages > 65536 || d->memory_min_pages > d->memory_max_pages) {
+            err = "memory: invalid limits";
+            goto out;
+        }
+        host->own_memory = memory_new(d->memory_min_pages, d->memory_max_pages);
+        if (!host->own_memory) { err = "memory: cannot reserve address space"; goto out; }
+        vm->memory = host->own_memory;
+        vm->mem_base = host->own_memory->base;
+    }
+
+    for (uint32_t i = 0; i < d->num_tables; i++) {
+        const wasmaot_table_desc *td = &d->tables[i];
+        if (td->imported) continue;
+        if (td->min > UINT32_MAX || td->min > td->max) { err = "table: invalid limits"; goto out; }
+        wasmaot_table *t = calloc(1, sizeof *t);
+        if (!t) { err = "out of memory"; goto out; }
+        *table_slot(vm, d, i) = t;
+        t->size = (uint32_t)td->min;
+        t->max = td->max > UINT32_MAX ? UINT32_MAX : (uint32_t)td->max;
+        t->elems = calloc(td->min ? td->min : 1, sizeof(void *));
+        if (!t->elems) { err = "table: out of memory"; goto out; }
+    }
+
+    uint32_t nfunc_imports = 0;
+    for (uint32_t i = 0; i < d->num_imports; i++)
+        if (d->imports[i].kind == WASMAOT_EXTERN_FUNC) nfunc_imports++;
+    host->host_refs = calloc(nfunc_imports ? nfunc_imports : 1, sizeof(wasmaot_funcref));
+    if (!host->host_refs) { err = "out of memory"; goto out; }
+    uint32_t nrefs = 0;
+    for (uint32_t i = 0; i < d->num_imports; i++) {
+        const wasmaot_import_desc *im = &d->imports[i];
+        if (im->kind != WASMAOT_EXTERN_FUNC || !is_host_module(im->module)) continue;
+        const wasmaot_host_func *h = find_host(im->module, im->name);
+        if (!h) continue; /* main reports it as unknown; an embedder may still supply it */
+        if (strcmp(h->type, im->type) != 0) {
+            err = fail("import %s.%s: type mismatch (expected %s, module wants %s)", im->module,
+                       im->name, h->type, im->type);
+            goto out;
+        }
+        wasmaot_funcref *r = &host->host_refs[nrefs++];
+        r->sig = im->sig;
+        r->code = h->code;
+        r->vmctx = vm;
+        *(wasmaot_funcref **)((char *)vm + d->imported_funcs_offset + 8 * (size_t)im->index) = r;
+    }
+    return vm;
+
+out:
+    *error = err;
+    wasmaot_instance_delete(vm);
+    return NULL;
+}
+
+void wasmaot_instance_delete(wasmaot_vmctx *vm) {
+    if (!vm) return;
+    wasmaot_host *host = vm->host;
+    if (host) {
+        const wasmaot_module_desc *d = host->desc;
+        for (uint32_t i = 0; i < d->num_tables; i++) {
+            if (d->tables[i].imported) continue;
+            wasmaot_table *t = *table_slot(vm, d, i);
+            if (t) { free(t->elems); free(t); }
+        }
+        memory_delete(host->own_memory);
+        free(host->host_refs);
+        free(host);
+    }
+    free(vm);
+}
+
+/* ---- Memory instructions ---- */
+
+int32_t wasmaot_memory_grow(wasmaot_vmctx *vm, uint32_t delta) {
+    wasmaot_memory *m = vm->memory;
+    uint64_t old_pages = m->size / WASMAOT_PAGE_SIZE;
+    if (delta == 0) return (int32_t)old_pages;
+    uint64_t new_pages = old_pages + delta;
+    uint64_t max = m->max_pages > 65536 ? 65536 : m->max_pages;
+    if (new_pages > max) return -1;
+    if (mprotect(m->base + m->size, (uint64_t)delta * WASMAOT_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+        return -1;
+    /* Release-store so another thread sharing the memory never sees the size before the pages. */
+    __atomic_store_n(&m->size, new_pages * WASMAOT_PAGE_SIZE, __ATOMIC_RELEASE);
+    return (int32_t)old_pages;
+}
+
+void wasmaot_memory_init(wasmaot_vmctx *vm, const uint8_t *seg, uint32_t seg_len, uint32_t dst,
+                         uint32_t src, uint32_t n) {
+    uint64_t size = vm->memory ? vm->memory->size : 0;
+    if ((uint64_t)src + n > seg_len || (uint64_t)dst + n > size) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    if (n) memcpy(vm->mem_base + dst, seg + src, n);
+}
+
+void wasmaot_memory_copy(wasmaot_vmctx *vm, uint32_t dst, uint32_t src, uint32_t n) {
+    uint64_t size = vm->memory ? vm->memory->size : 0;
+    if ((uint64_t)src + n > size || (uint64_t)dst + n > size) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    if (n) memmove(vm->mem_base + dst, vm->mem_base + src, n);
+}
+
+void wasmaot_memory_fill(wasmaot_vmctx *vm, uint32_t dst, uint32_t val, uint32_t n) {
+    uint64_t size = vm->memory ? vm->memory->size : 0;
+    if ((uint64_t)dst + n > size) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    if (n) memset(vm->mem_base + dst, (int)(uint8_t)val, n);
+}
+
+/* ---- Table instructions ---- */
+
+int32_t wasmaot_table_grow(wasmaot_table *t, void *init, uint32_t delta) {
+    uint32_t old = t->size;
+    uint64_t want = (uint64_t)old + delta;
+    if (want > t->max) return -1;
+    if (delta == 0) return (int32_t)old;
+    void **e = realloc(t->elems, want * sizeof(void *));
+    if (!e) return -1;
+    for (uint64_t i = old; i < want; i++) e[i] = init;
+    t->elems = e;
+    t->size = (uint32_t)want;
+    return (int32_t)old;
+}
+
+void wasmaot_table_fill(wasmaot_table *t, uint32_t dst, void *val, uint32_t n) {
+    if ((uint64_t)dst + n > t->size) wasmaot_trap(WASMAOT_TRAP_TABLE_OOB);
+    for (uint32_t i = 0; i < n; i++) t->elems[dst + i] = val;
+}
+
+void wasmaot_table_copy(wasmaot_table *dt, wasmaot_table *st, uint32_t dst, uint32_t src, uint32_t n) {
+    if ((uint64_t)dst + n > dt->size || (uint64_t)src + n > st->size)
+        wasmaot_trap(WASMAOT_TRAP_TABLE_OOB);
+    if (n) memmove(dt->elems + dst, st->elems + src, (size_t)n * sizeof(void *));
+}
+
+void wasmaot_table_init(wasmaot_table *t, void *const *seg, uint32_t seg_len, uint32_t dst,
+                        uint32_t src, uint32_t n) {
+    if ((uint64_t)src + n > seg_len || (uint64_t)dst + n > t->size)
+        wasmaot_trap(WASMAOT_TRAP_TABLE_OOB);
+    if (n) memcpy(t->elems + dst, seg + src, (size_t)n * sizeof(void *));
+}
+
+/* ---- ABI layout pins ----
+ * The compiler emits these structs as raw LLVM constants/loads, so their LP64 layout (x86-64 and
+ * aarch64 alike, implicit padding included) is part of the contract: a change here must bump
+ * WASMAOT_ABI_VERSION and the compiler's emitter together. */
+#define PIN(T, f, off) _Static_assert(offsetof(T, f) == (off), #T "." #f " moved")
+PIN(wasmaot_vmctx, mem_base, 0); PIN(wasmaot_vmctx, memory, 8);
+PIN(wasmaot_vmctx, stack_limit, 16); PIN(wasmaot_vmctx, host, 24);
+_Static_assert(sizeof(wasmaot_vmctx) == 32, "vmctx head size");
+PIN(wasmaot_memory, base, 0); PIN(wasmaot_memory, size, 8); PIN(wasmaot_memory, max_pages, 16);
+PIN(wasmaot_funcref, sig, 0); PIN(wasmaot_funcref, code, 8); PIN(wasmaot_funcref, vmctx, 16);
+_Static_assert(sizeof(wasmaot_funcref) == 24, "funcref record size");
+PIN(wasmaot_table, elems, 0); PIN(wasmaot_table, size, 8); PIN(wasmaot_table, max, 12);
+PIN(wasmaot_import_desc, module, 0); PIN(wasmaot_import_desc, name, 8);
+PIN(wasmaot_import_desc, kind, 16); PIN(wasmaot_import_desc, index, 20);
+PIN(wasmaot_import_desc, type, 24); PIN(wasmaot_import_desc, sig, 32);
+PIN(wasmaot_import_desc, min, 40); PIN(wasmaot_import_desc, max, 48);
+_Static_assert(sizeof(wasmaot_import_desc) == 56, "import desc size");
+_Static_assert(sizeof(wasmaot_export_desc) == 16, "export desc size");
+PIN(wasmaot_table_desc, min, 8); _Static_assert(sizeof(wasmaot_table_desc) == 24, "table desc size");
+_Static_assert(sizeof(wasmaot_func_desc) == 16, "func desc size");
+PIN(wasmaot_global_desc, imported, 8); PIN(wasmaot_global_desc, offset, 12);
+PIN(wasmaot_module_desc, num_imports, 8); PIN(wasmaot_module_desc, imports, 16);
+PIN(wasmaot_module_desc, num_exports, 24); PIN(wasmaot_module_desc, exports, 32);
+PIN(wasmaot_module_desc, num_funcs, 40); PIN(wasmaot_module_desc, num_imported_funcs, 44);
+PIN(wasmaot_module_desc, funcs, 48); PIN(wasmaot_module_desc, func_code, 56);
+PIN(wasmaot_module_desc, imported_funcs_offset, 64); PIN(wasmaot_module_desc, funcrefs_offset, 68);
+PIN(wasmaot_module_desc, num_tables, 72); PIN(wasmaot_module_desc, tables, 80);
+PIN(wasmaot_module_desc, tables_offset, 88); PIN(wasmaot_module_desc, memory_kind, 92);
+PIN(wasmaot_module_desc, memory_min_pages, 96); PIN(wasmaot_module_desc, memory_max_pages, 104);
+PIN(wasmaot_module_desc, num_globals, 112); PIN(wasmaot_module_desc, globals, 120);
+PIN(wasmaot_module_desc, init, 128); PIN(wasmaot_module_desc, wasi_defaults, 136);
+_Static_assert(sizeof(wasmaot_module_desc) == 144, "module desc size");
+_Static_assert(sizeof(wasmaot_host_func) == 32, "host func entry size");
