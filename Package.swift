@@ -39,6 +39,6 @@ let package = Package(
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
-        .testTarget(name: "EndToEndTests", dependencies: [.product(name: "WAT", package: "WasmKit")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
     ]
 )

@@ -49,6 +49,9 @@ public enum Lowering {
             ir.addFunctionAttribute(fn, "nounwind")
             // A function with a huge frame must not jump over the stack guard.
             ir.addStringAttribute(fn, "probe-stack", "inline-asm")
+            // Wasm recursion must exhaust the stack and trap; tail-recursion elimination would
+            // turn `(func $f (call $f))` into an endless loop.
+            ir.addStringAttribute(fn, "disable-tail-calls", "true")
             m.definedFunctions.append(fn)
         }
         for (i, segment) in wasm.data.enumerated() {
