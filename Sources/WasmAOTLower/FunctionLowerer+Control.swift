@@ -30,18 +30,20 @@ extension FunctionLowerer {
         case .callIndirect(let t, let table): try callIndirect(typeIndex: t, table: table)
         case .drop:
             let operand = try pop()
-            // A load whose value is dropped must still trap when out of bounds; LLVM would delete
-            // it, so make it volatile.
-            if let v = operand.value, LLVMIsALoadInst(v) != nil { LLVMSetVolatile(v, 1) }
+            if let v = operand.value { keepLoadsAlive(v) }
         case .select: try select(nil)
         case .typedSelect(let t): try select(t)
         case .localGet(let i):
             let local = try local(i)
+            localRead[Int(i)] = true
             push(local.type, emitting ? ir.load(ir.type(local.type), local.slot) : nil)
         case .localSet(let i):
             let local = try local(i)
             let v = try pop(local.type)
-            if emitting { ir.store(value(v), local.slot) }
+            if emitting {
+                ir.store(value(v), local.slot)
+                localWrites.append((Int(i), value(v)))
+            }
         case .localTee(let i):
             let local = try local(i)
             let v = try pop(local.type)

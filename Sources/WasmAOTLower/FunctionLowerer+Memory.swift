@@ -48,6 +48,7 @@ extension FunctionLowerer {
         let addr = try pop(.i32)
         guard emitting else { return push(result, nil) }
         let loaded = ir.load(memType, address(addr, memarg), align: 1)
+        memoryLoads.insert(loaded)
         let target = ir.type(result)
         var v = loaded
         if memType != target {

@@ -1,0 +1,248 @@
+import Foundation
+import WAT
+import XCTest
+
+/// Shared helpers for the end-to-end tests: locating the `wasmaot` binary and the toolchains,
+/// running processes with captured output, per-test temporary directories, compilation helpers.
+
+struct E2EError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Outcome of one child process.
+struct ProcessResult: Sendable {
+    var status: Int32
+    var stdout: Data
+    var stderr: Data
+    var timedOut = false
+
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+
+    /// For failure messages: status plus the (clipped) output.
+    var summary: String {
+        func clip(_ s: String) -> String { s.count > 2000 ? String(s.prefix(2000)) + "…[clipped]" : s }
+        return "status \(status)\(timedOut ? " (timed out)" : "")\n--- stdout ---\n\(clip(stdoutText))\n--- stderr ---\n\(clip(stderrText))"
+    }
+}
+
+enum Paths {
+    /// Package root, derived from this file's location (Tests/EndToEndTests/Support.swift).
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// C programs compared against native builds (excluded from the target in Package.swift).
+    static let cFixtures = packageRoot.appendingPathComponent("Tests/EndToEndTests/Fixtures/c")
+
+    /// Fixtures/c/NAME.c, copied into `dir` (so build products and diagnostics stay together).
+    static func cFixture(_ name: String, into dir: URL) throws -> URL {
+        let source = cFixtures.appendingPathComponent("\(name).c")
+        let target = dir.appendingPathComponent("\(name).c")
+        if !FileManager.default.fileExists(atPath: target.path) {
+            try FileManager.default.copyItem(at: source, to: target)
+        }
+        return target
+    }
+
+    /// The sightglass corpus, shared data next to the package (never written to).
+    static let sightglass = packageRoot.appendingPathComponent("../shared/corpora/bench/sightglass").standardized
+
+    /// `.build/debug/wasmaot`, falling back to `.build/release/wasmaot`.
+    static func wasmaot() throws -> String {
+        let candidates = ["debug", "release"].map { packageRoot.appendingPathComponent(".build/\($0)/wasmaot").path }
+        for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
+        throw E2EError("the wasmaot binary was not found (looked for \(candidates.joined(separator: " and "))); "
+            + "run `swift build` first")
+    }
+
+    /// An executable on PATH (or one of the fixed fallbacks), nil if none exists.
+    static func which(_ names: String...) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let dirs = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin", "/bin"]
+        for name in names {
+            for dir in dirs {
+                let candidate = "\(dir)/\(name)"
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+        }
+        return nil
+    }
+}
+
+enum Proc {
+    /// Runs `executable` with `arguments`; `environment` nil = inherit ours. Output goes to temp
+    /// files (no pipe-buffer deadlocks on large outputs). A process still running after
+    /// `timeout` seconds is killed and reported with `timedOut`.
+    static func run(_ executable: String, _ arguments: [String] = [], environment: [String: String]? = nil,
+                    cwd: URL? = nil, stdin: Data? = nil, timeout: TimeInterval = 300) throws -> ProcessResult {
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("wasmaot-e2e-io-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let cwd { process.currentDirectoryURL = cwd }
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        if let stdin {
+            let inURL = scratch.appendingPathComponent("stdin")
+            _ = FileManager.default.createFile(atPath: inURL.path, contents: stdin)
+            process.standardInput = try FileHandle(forReadingFrom: inURL)
+        } else {
+            process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while process.isRunning {
+            if Date() > deadline {
+                timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            usleep(5_000)
+        }
+        process.waitUntilExit()
+        try? outHandle.close()
+        try? errHandle.close()
+        // Killed by a signal: report it the way shells do.
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return ProcessResult(status: status, stdout: (try? Data(contentsOf: outURL)) ?? Data(),
+                             stderr: (try? Data(contentsOf: errURL)) ?? Data(), timedOut: timedOut)
+    }
+
+    /// Runs and requires exit status 0, else throws with the output.
+    @discardableResult
+    static func check(_ executable: String, _ arguments: [String], cwd: URL? = nil) throws -> ProcessResult {
+        let r = try run(executable, arguments, cwd: cwd)
+        guard r.status == 0 else {
+            throw E2EError("`\(([executable] + arguments).joined(separator: " "))` failed: \(r.summary)")
+        }
+        return r
+    }
+}
+
+enum Toolchains {
+    /// clang able to target wasm32-wasi (with the installed wasi-libc sysroot).
+    static func wasmClang() throws -> String {
+        guard let clang = Paths.which("clang-14", "clang") else {
+            throw E2EError("no clang-14/clang on PATH to build wasm32-wasi fixtures")
+        }
+        return clang
+    }
+
+    static func nativeCC() throws -> String {
+        guard let cc = Paths.which("cc", "gcc", "clang") else { throw E2EError("no native C compiler (cc)") }
+        return cc
+    }
+
+    static func cToWasm(_ source: URL, _ output: URL, extra: [String] = []) throws {
+        try Proc.check(try wasmClang(), ["--target=wasm32-wasi", "-O2", source.path, "-o", output.path, "-lm"] + extra)
+    }
+
+    static func cToNative(_ source: URL, _ output: URL) throws {
+        try Proc.check(try nativeCC(), ["-O2", source.path, "-o", output.path, "-lm"])
+    }
+}
+
+enum WasmAOT {
+    /// `wasmaot compile IN -o OUT ARGS…`, requiring success.
+    static func compile(_ wasm: URL, to output: URL, _ arguments: [String] = ["-O2"]) throws {
+        let r = try Proc.run(try Paths.wasmaot(), ["compile", wasm.path, "-o", output.path] + arguments)
+        guard r.status == 0 else {
+            throw E2EError("wasmaot compile \(wasm.lastPathComponent) failed: \(r.summary)")
+        }
+    }
+
+    /// `wasmaot compile` without requiring success.
+    static func tryCompile(_ wasm: URL, to output: URL, _ arguments: [String] = ["-O2"]) throws -> ProcessResult {
+        try Proc.run(try Paths.wasmaot(), ["compile", wasm.path, "-o", output.path] + arguments)
+    }
+
+    /// `wasmaot run ARGS…` in `cwd`.
+    static func run(_ arguments: [String], cwd: URL? = nil, environment: [String: String]? = nil,
+                    timeout: TimeInterval = 600) throws -> ProcessResult {
+        try Proc.run(try Paths.wasmaot(), ["run"] + arguments, environment: environment, cwd: cwd, timeout: timeout)
+    }
+}
+
+extension XCTestCase {
+    /// A fresh directory removed when the test ends.
+    func makeTempDir(_ label: String = "t") throws -> URL {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("wasmaot-e2e-\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    /// Writes `bytes` to `dir/name` and returns its URL.
+    func write(_ bytes: [UInt8], to dir: URL, as name: String) throws -> URL {
+        let url = dir.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    /// WAT text → binary module file in `dir`.
+    func watFile(_ source: String, in dir: URL, name: String = "module.wasm") throws -> URL {
+        try write(try wat2wasm(source), to: dir, as: name)
+    }
+
+    /// Compiles `source` (WAT) to an executable in a temp dir and runs it with `args` and an
+    /// empty environment.
+    func runWAT(_ source: String, opt: String = "-O2", args: [String] = []) throws -> ProcessResult {
+        let dir = try makeTempDir("wat")
+        let wasm = try watFile(source, in: dir)
+        let exe = dir.appendingPathComponent("module")
+        try WasmAOT.compile(wasm, to: exe, [opt])
+        return try Proc.run(exe.path, args, environment: [:], timeout: 20)
+    }
+}
+
+/// Shell-quotes one word for WASMAOT_WASI (same rules as the CLI).
+func shellQuote(_ word: String) -> String {
+    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0) }
+    if safe && !word.isEmpty { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// A value shared between threads under a lock (for collecting results of concurrent work).
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}
+
+/// Runs `work` on every item with at most `width` in flight; returns results in input order.
+func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], width: Int = 2, _ work: @escaping @Sendable (T) -> R) -> [R] {
+    let results = Locked([R?](repeating: nil, count: items.count))
+    let next = Locked(0)
+    let group = DispatchGroup()
+    for _ in 0..<min(width, items.count) {
+        DispatchQueue.global().async(group: group) {
+            while true {
+                let i = next.withLock { n -> Int in defer { n += 1 }; return n }
+                guard i < items.count else { return }
+                let r = work(items[i])
+                results.withLock { $0[i] = r }
+            }
+        }
+    }
+    group.wait()
+    return results.withLock { $0.map { $0! } }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import XCTest
+
+/// Each module traps in `_start`; the executable must exit 134 with `wasm trap: <kind>` on stderr.
+/// Every case is compiled at -O0 and -O2 (constant operands must not let the optimizer fold a
+/// trap away, e.g. `drop (i32.load OOB)` or a division by a constant zero).
+final class TrapTests: XCTestCase {
+    static let oob = "out of bounds memory access"
+    static let divZero = "integer divide by zero"
+    static let overflow = "integer overflow"
+    static let invalidConversion = "invalid conversion to integer"
+
+    private func assertTrap(_ body: String, _ kind: String, extra: String = "", locals: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+        let source = """
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+              (memory 1)
+              (data (i32.const 0) "\\08\\00\\00\\00\\07\\00\\00\\00before\\0a")
+              \(extra)
+              (func (export "_start") \(locals)
+                ;; Output written before the trap must reach stdout.
+                (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 32)))
+                \(body)))
+            """
+        for opt in ["-O0", "-O2"] {
+            let r = try runWAT(source, opt: opt)
+            guard r.status == 134 else {
+                XCTFail("\(opt): expected a trap (\(kind)) from `\(body.prefix(120))`; got \(r.summary)", file: file, line: line)
+                continue
+            }
+            let lines = r.stderrText.split(separator: "\n").map(String.init)
+            XCTAssertTrue(lines.contains("wasm trap: \(kind)"),
+                          "\(opt): stderr lacks the line `wasm trap: \(kind)`:\n\(r.stderrText)", file: file, line: line)
+            XCTAssertEqual(lines.filter { $0.hasPrefix("wasm trap:") }.count, 1, "\(opt): \(r.stderrText)", file: file, line: line)
+            XCTAssertEqual(r.stdoutText, "before\n", "\(opt): stdout before the trap", file: file, line: line)
+        }
+    }
+
+    // MARK: memory
+
+    func testLoadOutOfBounds() throws {
+        try assertTrap("(drop (i32.load (i32.const 65536)))", Self.oob)
+        try assertTrap("(drop (i32.load (i32.const 65533)))", Self.oob) // straddles the end
+        try assertTrap("(drop (i64.load (i32.const -1)))", Self.oob)
+        try assertTrap("(drop (f64.load offset=65535 (i32.const 0)))", Self.oob)
+    }
+
+    func testLoadWithOffsetBeyond4GiB() throws {
+        // address + offset > 2^32: must trap, not wrap around to a valid address.
+        try assertTrap("(drop (i32.load offset=4294967295 (i32.const -1)))", Self.oob)
+        try assertTrap("(drop (i64.load offset=4294967295 (i32.const 1)))", Self.oob)
+        try assertTrap("(i32.store (i32.const 0) (i32.load8_u offset=4294967295 (i32.const 1)))", Self.oob)
+    }
+
+    func testDeadLoadsStillTrap() throws {
+        // Narrow loads (value extended before the drop) and loads whose value dies later.
+        try assertTrap("(drop (i32.load8_u (i32.const 65536)))", Self.oob)
+        try assertTrap("(drop (i32.load16_s (i32.const 65535)))", Self.oob)
+        try assertTrap("(drop (i64.load32_u (i32.const 65536)))", Self.oob)
+        try assertTrap("(drop (i32.add (i32.load (i32.const 65536)) (i32.const 1)))", Self.oob)
+        try assertTrap("(drop (i32.mul (i32.load (i32.const 65536)) (i32.const 0)))", Self.oob)
+        try assertTrap("(local.set $x (i64.load (i32.const 65536)))", Self.oob, locals: "(local $x i64)")
+    }
+
+    func testStoreOutOfBounds() throws {
+        try assertTrap("(i32.store (i32.const 65536) (i32.const 1))", Self.oob)
+        try assertTrap("(i64.store (i32.const 65529) (i64.const 1))", Self.oob)
+        try assertTrap("(i32.store8 offset=4294967295 (i32.const 1) (i32.const 1))", Self.oob)
+    }
+
+    func testAccessAfterGrowIsBoundedByNewSize() throws {
+        try assertTrap("(drop (memory.grow (i32.const 1))) (i32.store (i32.const 131068) (i32.const 1)) (drop (i32.load (i32.const 131072)))", Self.oob)
+    }
+
+    func testZeroPageMemory() throws {
+        for opt in ["-O0", "-O2"] {
+            let r = try runWAT("(module (memory 0) (func (export \"_start\") (drop (i32.load (i32.const 0)))))", opt: opt)
+            XCTAssertEqual(r.status, 134, "\(opt): \(r.summary)")
+            XCTAssertEqual(r.stderrText, "wasm trap: \(Self.oob)\n", opt)
+        }
+    }
+
+    func testBulkMemoryOutOfBounds() throws {
+        try assertTrap("(memory.fill (i32.const 65530) (i32.const 0) (i32.const 10))", Self.oob)
+        try assertTrap("(memory.fill (i32.const 65537) (i32.const 0) (i32.const 0))", Self.oob)
+        try assertTrap("(memory.copy (i32.const 0) (i32.const 65000) (i32.const 1000))", Self.oob)
+        try assertTrap("(memory.copy (i32.const 65000) (i32.const 0) (i32.const 1000))", Self.oob)
+        try assertTrap("(memory.copy (i32.const 0) (i32.const -1) (i32.const 2))", Self.oob)
+        try assertTrap("(memory.init $p (i32.const 65535) (i32.const 0) (i32.const 2))", Self.oob, extra: #"(data $p "ab")"#)
+        try assertTrap("(memory.init $p (i32.const 0) (i32.const 1) (i32.const 2))", Self.oob, extra: #"(data $p "ab")"#)
+        // After data.drop the segment has length 0.
+        try assertTrap("(data.drop $p) (memory.init $p (i32.const 0) (i32.const 0) (i32.const 1))", Self.oob, extra: #"(data $p "ab")"#)
+    }
+
+    func testActiveDataSegmentOutOfBoundsTrapsAtInstantiation() throws {
+        // The trap happens before _start, so nothing is printed: check directly.
+        let r = try runWAT(#"(module (memory 1) (data (i32.const 65535) "ab") (func (export "_start")))"#)
+        XCTAssertEqual(r.status, 134, r.summary)
+        XCTAssertTrue(r.stderrText.contains("wasm trap: \(Self.oob)"), r.stderrText)
+    }
+
+    // MARK: integer arithmetic
+
+    func testDivisionByZero() throws {
+        for op in ["i32.div_s", "i32.div_u", "i32.rem_s", "i32.rem_u"] {
+            try assertTrap("(drop (\(op) (i32.const 7) (i32.const 0)))", Self.divZero)
+        }
+        for op in ["i64.div_s", "i64.div_u", "i64.rem_s", "i64.rem_u"] {
+            try assertTrap("(drop (\(op) (i64.const 7) (i64.const 0)))", Self.divZero)
+        }
+        // Divisor computed at run time.
+        try assertTrap("(drop (i32.div_u (i32.const 1) (i32.load (i32.const 1000))))", Self.divZero)
+    }
+
+    func testSignedDivisionOverflow() throws {
+        try assertTrap("(drop (i32.div_s (i32.const 0x80000000) (i32.const -1)))", Self.overflow)
+        try assertTrap("(drop (i64.div_s (i64.const 0x8000000000000000) (i64.const -1)))", Self.overflow)
+    }
+
+    // MARK: float → int conversion
+
+    func testTruncationTraps() throws {
+        try assertTrap("(drop (i32.trunc_f32_s (f32.const nan)))", Self.invalidConversion)
+        try assertTrap("(drop (i64.trunc_f64_u (f64.const -nan)))", Self.invalidConversion)
+        try assertTrap("(drop (i32.trunc_f32_s (f32.const 3e9)))", Self.overflow)
+        try assertTrap("(drop (i32.trunc_f64_s (f64.const -2147483649)))", Self.overflow)
+        try assertTrap("(drop (i32.trunc_f64_u (f64.const -1)))", Self.overflow)
+        try assertTrap("(drop (i32.trunc_f32_u (f32.const inf)))", Self.overflow)
+        try assertTrap("(drop (i64.trunc_f64_s (f64.const 9223372036854775808)))", Self.overflow)
+        try assertTrap("(drop (i64.trunc_f32_u (f32.const 18446744073709551616)))", Self.overflow)
+    }
+
+    // MARK: control
+
+    func testUnreachable() throws {
+        try assertTrap("(unreachable)", "unreachable")
+        try assertTrap("(call $f)", "unreachable", extra: "(func $f (if (i32.eqz (i32.load (i32.const 1000))) (then unreachable)))")
+    }
+
+    func testInfiniteRecursion() throws {
+        // The result is combined with a non-associative operation after the call, so no
+        // optimization can turn the recursion into a loop.
+        try assertTrap("(drop (call $u (i32.const 0)))", "call stack exhausted",
+                       extra: "(func $u (param i32) (result i32) (i32.sub (call $u (i32.add (local.get 0) (i32.const 1))) (local.get 0)))")
+    }
+
+    func testInfiniteTailRecursion() throws {
+        // A call in tail position and an accumulator-style recursion (LLVM's tail recursion
+        // elimination can rewrite both into loops; Wasm has no tail calls, so both must trap).
+        try assertTrap("(call $r (i32.const 0))", "call stack exhausted",
+                       extra: "(func $r (param i32) (call $r (i32.add (local.get 0) (i32.const 1))))")
+        try assertTrap("(drop (call $s (i64.const 1)))", "call stack exhausted",
+                       extra: "(func $s (param i64) (result i64) (i64.add (call $s (i64.add (local.get 0) (i64.const 1))) (local.get 0)))")
+    }
+
+    func testRecursionWithManyLocals() throws {
+        // 64 f64 + 64 i64 locals kept live across the recursive call: big frames.
+        var decls = "", sets = "", sum = "(local.get $x)"
+        for i in 0..<64 {
+            decls += "(local $f\(i) f64) (local $i\(i) i64) "
+            sets += "(local.set $f\(i) (f64.add (f64.convert_i64_s (local.get $x)) (f64.const \(i)))) "
+            sets += "(local.set $i\(i) (i64.mul (local.get $x) (i64.const \(i + 3)))) "
+            sum = "(i64.add \(sum) (i64.add (local.get $i\(i)) (i64.trunc_f64_s (local.get $f\(i)))))"
+        }
+        let fn = """
+            (func $big (param $x i64) (result i64) \(decls)
+              \(sets)
+              (drop (call $big (i64.add (local.get $x) (i64.const 1))))
+              \(sum))
+            """
+        try assertTrap("(drop (call $big (i64.const 0)))", "call stack exhausted", extra: fn)
+    }
+
+    func testMutualRecursionThroughCallIndirect() throws {
+        let extra = """
+            (type $t (func (param i32) (result i32)))
+            (table 2 funcref) (elem (i32.const 0) $a $b)
+            (func $a (type $t) (i32.add (call_indirect (type $t) (local.get 0) (i32.const 1)) (i32.const 1)))
+            (func $b (type $t) (i32.add (call_indirect (type $t) (local.get 0) (i32.const 0)) (i32.const 2)))
+            """
+        try assertTrap("(drop (call $a (i32.const 0)))", "call stack exhausted", extra: extra)
+    }
+
+    // MARK: tables
+
+    private static let tableExtra = """
+        (type $v (func))
+        (type $ii (func (param i32) (result i32)))
+        (table 4 funcref)
+        (elem (i32.const 0) $f $g)
+        (func $f)
+        (func $g (param i32) (result i32) (local.get 0))
+        """
+
+    func testCallIndirectToNullSlot() throws {
+        try assertTrap("(call_indirect (type $v) (i32.const 2))", "uninitialized element", extra: Self.tableExtra)
+    }
+
+    func testCallIndirectOutOfTable() throws {
+        try assertTrap("(call_indirect (type $v) (i32.const 4))", "undefined element", extra: Self.tableExtra)
+        try assertTrap("(call_indirect (type $v) (i32.const -1))", "undefined element", extra: Self.tableExtra)
+    }
+
+    func testCallIndirectSignatureMismatch() throws {
+        try assertTrap("(call_indirect (type $v) (i32.const 1))", "indirect call type mismatch", extra: Self.tableExtra)
+        try assertTrap("(drop (call_indirect (type $ii) (i32.const 5) (i32.const 0)))", "indirect call type mismatch", extra: Self.tableExtra)
+    }
+
+    func testCallIndirectToSlotClearedAtRunTime() throws {
+        try assertTrap("(table.set (i32.const 0) (ref.null func)) (call_indirect (type $v) (i32.const 0))",
+                       "uninitialized element", extra: Self.tableExtra)
+    }
+
+    func testTableAccessOutOfBounds() throws {
+        // The spec interpreter reports "out of bounds table access" for these.
+        let kind = "out of bounds table access"
+        try assertTrap("(drop (table.get (i32.const 4)))", kind, extra: Self.tableExtra)
+        try assertTrap("(table.set (i32.const 9) (ref.null func))", kind, extra: Self.tableExtra)
+        try assertTrap("(table.fill (i32.const 3) (ref.null func) (i32.const 2))", kind, extra: Self.tableExtra)
+    }
+}
