@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wasmaot", targets: ["wasmaot"]),
+        .library(name: "WasmAOTEmbed", targets: ["WasmAOTEmbed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -32,12 +33,19 @@ let package = Package(
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Object + runtime archive → static executable.
         .target(name: "WasmAOTLink", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .systemLibrary(name: "CWasmAOTRuntime", path: "Sources/CWasmAOTRuntime"),
+        // In-process embedding: compile to a shared object, dlopen, instantiate, invoke via libffi.
+        .target(name: "WasmAOTEmbed", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "CWasmAOTRuntime",
+                                                      .product(name: "WasmParser", package: "WasmKit")],
+                swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .executableTarget(name: "wasmaot", dependencies: [
             "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
+                    swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        .testTarget(name: "WasmAOTEmbedTests", dependencies: ["WasmAOTEmbed", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
     ]

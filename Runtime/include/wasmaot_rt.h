@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 1u
+#define WASMAOT_ABI_VERSION 2u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -161,6 +161,11 @@ typedef struct wasmaot_module_desc {
     /* Compile-time WASI defaults (`wasmaot compile --dir/--env/--inherit-env`), in the syntax of
      * the WASMAOT_WASI environment variable; "" if none. */
     const char *wasi_defaults;
+    /* C-ABI entry of each defined function, for embedders calling through libffi: the same as
+     * func_code[j] unless the function has several results, which LLVM returns in registers no C
+     * struct return matches; then it is `void f(vmctx, PARAMS..., uint64_t *results)` writing
+     * result i to results[i] (i32/f32 in the low bytes). */
+    void *const *func_c_entry;
 } wasmaot_module_desc;
 
 /* ---- Called by generated code ---- */
@@ -195,6 +200,27 @@ extern const wasmaot_host_func wasmaot_host_funcs[];
 /* Instantiation error text, or NULL on success. Imports of non-host modules are not resolved
  * here (the embedding API fills them before calling desc->init). */
 wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *desc, const char **error);
+
+/* ---- Embedding (libwasmaot_rt.so only; src/embed.c) ----
+ * Values cross as 64-bit slots: i32/f32 in the low 32 bits, i64/f64 whole, references as
+ * pointers. `type` is the canonical type text ("iI:f"). */
+void wasmaot_embed_prepare_thread(void);
+/* The calling thread's limit for wasmaot_vmctx.stack_limit (after prepare_thread). */
+uintptr_t wasmaot_embed_stack_limit(void);
+/* Calls `code(vmctx, args...)` of that type via libffi under a trap landing pad; several results
+ * use the func_c_entry convention. Returns -1 when it returned, else the trap kind. */
+int wasmaot_embed_invoke(void *code, wasmaot_vmctx *vmctx, const char *type, const uint64_t *args,
+                         uint64_t *results);
+/* Runs desc->init under a landing pad: -1, or the trap kind. */
+int wasmaot_embed_init(wasmaot_vmctx *vmctx);
+/* A C function of `type` (one result at most) that calls callback(data, args, results): the code
+ * pointer of a host function's wasmaot_funcref. Never freed (host functions live as long as the
+ * process in the embeddings we have). */
+typedef void (*wasmaot_host_callback)(void *data, const uint64_t *args, uint64_t *results);
+void *wasmaot_embed_host_function(const char *type, wasmaot_host_callback callback, void *data);
+void wasmaot_embed_instance_delete(wasmaot_vmctx *vmctx);
+/* The trap landing pad is left where it was; the trap kind of a failed call is returned. */
+void wasmaot_embed_trap(int kind);
 
 #ifdef __cplusplus
 }

@@ -250,5 +250,5 @@ PIN(wasmaot_module_desc, tables_offset, 88); PIN(wasmaot_module_desc, memory_kin
 PIN(wasmaot_module_desc, memory_min_pages, 96); PIN(wasmaot_module_desc, memory_max_pages, 104);
 PIN(wasmaot_module_desc, num_globals, 112); PIN(wasmaot_module_desc, globals, 120);
 PIN(wasmaot_module_desc, init, 128); PIN(wasmaot_module_desc, wasi_defaults, 136);
-_Static_assert(sizeof(wasmaot_module_desc) == 144, "module desc size");
+_Static_assert(sizeof(wasmaot_module_desc) == 152, "module desc size");
 _Static_assert(sizeof(wasmaot_host_func) == 32, "host func entry size");

@@ -37,7 +37,9 @@ public enum Linker {
         case .executable:
             arguments = ["-static", "-o", temporary, objectPath, runtime.path, "-lm"]
         case .sharedObject:
-            arguments = ["-shared", "-o", temporary, objectPath, runtime.path, "-lm"]
+            // The runtime comes from libwasmaot_rt.so, loaded RTLD_GLOBAL by the embedder: every
+            // instance in a process shares one trap handler and one memory registry.
+            arguments = ["-shared", "-o", temporary, objectPath]
         }
         let result = Toolchain.run(toolchain.compilerDriver, arguments)
         guard result.status == 0 else {

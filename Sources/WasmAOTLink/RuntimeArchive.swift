@@ -9,6 +9,11 @@ public struct RuntimeArchive: Sendable {
     public var gnuTriple: String
     public var path: String
 
+    /// The shared runtime beside the archive (`make` builds both).
+    public var sharedLibraryPath: String {
+        URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("libwasmaot_rt.so").path
+    }
+
     public static func locate(gnuTriple: String) throws(LinkError) -> RuntimeArchive {
         let name = "libwasmaot_rt.a"
         if let dir = ProcessInfo.processInfo.environment["WASMAOT_RUNTIME_DIR"] {
@@ -27,7 +32,8 @@ public struct RuntimeArchive: Sendable {
             throw LinkError("cannot find the wasmaot runtime (\(gnuTriple)/\(name)); set WASMAOT_RUNTIME_DIR or run `make -C Runtime`")
         }
         let path = "\(source)/build/\(gnuTriple)/\(name)"
-        if !isUpToDate(archive: path, source: source) {
+        let shared = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("libwasmaot_rt.so").path
+        if !isUpToDate(archive: path, source: source) || !FileManager.default.fileExists(atPath: shared) {
             try build(source: source, gnuTriple: gnuTriple)
         }
         return RuntimeArchive(gnuTriple: gnuTriple, path: path)

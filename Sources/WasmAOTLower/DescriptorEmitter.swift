@@ -6,7 +6,7 @@ import WasmTypes
 /// Emits `const wasmaot_module_desc wasmaot_module` — field for field the C struct of
 /// Runtime/include/wasmaot_rt.h (LLVM's natural struct layout equals the C layout here).
 struct DescriptorEmitter {
-    static let abiVersion = 1
+    static let abiVersion = 2
     static let externFunc = 0, externTable = 1, externMemory = 2, externGlobal = 3
 
     let m: ModuleContext
@@ -87,12 +87,35 @@ struct DescriptorEmitter {
             ir.c32(memoryKind), ir.c64u(memory?.min ?? 0), ir.c64u(memory?.max ?? 65536),
             ir.c32(globals.count), ir.constArrayGlobal(globalType, globals, name: "globals"),
             initFunction, ir.cString(wasiDefaults),
+            ir.constArrayGlobal(ir.ptr, cEntries(), name: "func_c_entry"),
         ]
         let descriptor = ir.constStruct(fields)
         let global = LLVMAddGlobal(ir.module, LLVMTypeOf(descriptor), "wasmaot_module")!
         LLVMSetInitializer(global, descriptor)
         LLVMSetGlobalConstant(global, 1)
         LLVMSetAlignment(global, 8)
+    }
+
+    /// C-ABI entries (see wasmaot_module_desc.func_c_entry): a wrapper storing the results
+    /// through a pointer for multi-value functions, the function itself otherwise.
+    private func cEntries() -> [LLVMValueRef] {
+        let wasm = m.wasm
+        return m.definedFunctions.enumerated().map { j, fn in
+            let type = wasm.functionType(ofFunction: UInt32(wasm.importedFunctionCount + j))
+            guard type.results.count > 1 else { return fn }
+            let params = [ir.ptr] + type.parameters.map { ir.type($0) } + [ir.ptr]
+            let wrapper = LLVMAddFunction(ir.module, "wasm_f\(wasm.importedFunctionCount + j)_c", ir.fnType(ir.void, params))!
+            LLVMSetLinkage(wrapper, LLVMInternalLinkage)
+            LLVMPositionBuilderAtEnd(ir.builder, LLVMAppendBasicBlockInContext(ir.context, wrapper, "entry"))
+            let args = (0..<(params.count - 1)).map { LLVMGetParam(wrapper, UInt32($0))! }
+            let result = ir.call(m.llvmFunctionTypes[Int(wasm.functionTypeIndices[wasm.importedFunctionCount + j])], fn, args)
+            let out = LLVMGetParam(wrapper, UInt32(params.count - 1))!
+            for i in 0..<type.results.count {
+                ir.store(LLVMBuildExtractValue(ir.builder, result, UInt32(i), "")!, ir.gep(out, 8 * i))
+            }
+            LLVMBuildRetVoid(ir.builder)
+            return wrapper
+        }
     }
 
     private func min4(_ kind: Int) -> Int { Swift.min(kind, 3) }

@@ -1,0 +1,172 @@
+import CWasmAOTRuntime
+import Foundation
+import WasmAOTCodegen
+import WasmAOTCore
+import WasmAOTLink
+import WasmAOTLower
+
+/// A Wasm value crossing the embedding boundary. Floats are carried as bit patterns (NaN payloads
+/// survive); references as the raw pointer bits the runtime uses (nil = null).
+public enum Value: Hashable, Sendable {
+    case i32(UInt32)
+    case i64(UInt64)
+    case f32(UInt32)
+    case f64(UInt64)
+    case funcref(UInt?)
+    case externref(UInt?)
+
+    var slot: UInt64 {
+        switch self {
+        case .i32(let v): UInt64(v)
+        case .i64(let v): v
+        case .f32(let v): UInt64(v)
+        case .f64(let v): v
+        case .funcref(let p), .externref(let p): UInt64(p ?? 0)
+        }
+    }
+
+    static func from(slot: UInt64, letter: Character) -> Value {
+        switch letter {
+        case "i": .i32(UInt32(truncatingIfNeeded: slot))
+        case "I": .i64(slot)
+        case "f": .f32(UInt32(truncatingIfNeeded: slot))
+        case "F": .f64(slot)
+        case "r": .funcref(slot == 0 ? nil : UInt(slot))
+        default: .externref(slot == 0 ? nil : UInt(slot))
+        }
+    }
+
+    /// The type letter of the canonical type text ("iIfFre").
+    public var letter: Character {
+        switch self {
+        case .i32: "i"
+        case .i64: "I"
+        case .f32: "f"
+        case .f64: "F"
+        case .funcref: "r"
+        case .externref: "e"
+        }
+    }
+}
+
+/// A trap raised by Wasm code; the process and the engine stay usable.
+public struct Trap: Error, CustomStringConvertible, Sendable {
+    public let kind: Int32
+    public var description: String { Trap.messages.indices.contains(Int(kind)) ? Trap.messages[Int(kind)] : "trap \(kind)" }
+
+    static let messages = [
+        "unreachable", "out of bounds memory access", "integer divide by zero", "integer overflow",
+        "invalid conversion to integer", "undefined element", "uninitialized element",
+        "indirect call type mismatch", "call stack exhausted", "out of bounds table access",
+    ]
+}
+
+/// Compilation, link (import) or instantiation failures.
+public struct EmbedError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Loads the shared runtime once per process and compiles modules to shared objects.
+/// Wasm code runs only on the thread that created the engine (its stack bounds are registered).
+public final class Engine: @unchecked Sendable {
+    let symbols: RuntimeSymbols
+    let scratch: URL
+    private var counter = 0
+    private let lock = NSLock()
+
+    public init() throws(EmbedError) {
+        let archive: RuntimeArchive
+        do {
+            archive = try RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple)
+        } catch {
+            throw EmbedError(error.description)
+        }
+        symbols = try RuntimeSymbols.load(archive.sharedLibraryPath)
+        symbols.prepareThread()
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("wasmaot-embed-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
+
+    /// Registers the calling thread's stack so Wasm code may run on it.
+    public func prepareCurrentThread() { symbols.prepareThread() }
+
+    /// Validates and compiles `bytes` to a shared object and loads it. Thread-safe: modules may be
+    /// compiled concurrently (instantiation and calls stay on prepared threads).
+    public func compile(_ bytes: [UInt8], opt: OptLevel = .o1) throws(EmbedError) -> Module {
+        let wasm: WasmModule
+        do {
+            wasm = try WasmModule.decode(bytes: bytes)
+        } catch {
+            throw EmbedError(error.description)
+        }
+        return try compile(wasm, opt: opt)
+    }
+
+    public func compile(_ wasm: WasmModule, opt: OptLevel = .o1) throws(EmbedError) -> Module {
+        let object: [UInt8]
+        do {
+            let lowered = try Lowering.lower(wasm)
+            object = try Codegen.emit(lowered.module, target: try TargetSpec(architecture: .host, cpu: .native),
+                                      opt: opt, kind: .object, pic: true)
+        } catch let error as CompileError {
+            throw EmbedError(error.description)
+        } catch {
+            throw EmbedError("\(error)")
+        }
+        let path = lock.withLock { () -> String in
+            counter += 1
+            return scratch.appendingPathComponent("module\(counter).so").path
+        }
+        do {
+            let archive = try RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple)
+            try Linker.link(object: object, runtime: archive, output: path, kind: .sharedObject)
+        } catch {
+            throw EmbedError(error.description)
+        }
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            throw EmbedError("cannot load \(path): \(String(cString: dlerror()))")
+        }
+        // The file may go: the mapping stays valid as long as the handle is open.
+        try? FileManager.default.removeItem(atPath: path)
+        guard let symbol = dlsym(handle, "wasmaot_module") else {
+            throw EmbedError("\(path) has no wasmaot_module")
+        }
+        return Module(engine: self, handle: handle, desc: symbol.assumingMemoryBound(to: wasmaot_module_desc.self), wasm: wasm)
+    }
+
+    /// Instantiates `module`, asking `resolve` for each import (module name, field name).
+    public func instantiate(_ module: Module, resolve: (String, String) -> Extern?) throws -> Instance {
+        try Instance(module: module, resolve: resolve)
+    }
+
+    /// A host function of canonical type `type` ("ii:i"; at most one result) implemented in Swift.
+    public func hostFunction(type: String, _ body: @escaping ([Value]) -> [Value]) throws(EmbedError) -> Extern {
+        let box = HostFunctionBox(type: type, body: body)
+        let data = Unmanaged.passRetained(box).toOpaque()
+        guard let code = symbols.hostFunction(type, hostCallback, data) else {
+            throw EmbedError("host function type \(type) is not supported (at most one result)")
+        }
+        let record = UnsafeMutablePointer<wasmaot_funcref>.allocate(capacity: 1)
+        record.initialize(to: wasmaot_funcref(sig: Signature.hash(type), code: code, vmctx: nil))
+        return .function(Function(record: record, type: type, cEntry: code))
+    }
+}
+
+final class HostFunctionBox {
+    let params: [Character]
+    let body: ([Value]) -> [Value]
+
+    init(type: String, body: @escaping ([Value]) -> [Value]) {
+        params = Array(type.prefix { $0 != ":" })
+        self.body = body
+    }
+}
+
+private let hostCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<UInt64>?, UnsafeMutablePointer<UInt64>?) -> Void = { data, args, results in
+    let box = Unmanaged<HostFunctionBox>.fromOpaque(data!).takeUnretainedValue()
+    let values = box.params.enumerated().map { Value.from(slot: args![$0.offset], letter: $0.element) }
+    for (i, v) in box.body(values).enumerated() { results![i] = v.slot }
+}

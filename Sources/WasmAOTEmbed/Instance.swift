@@ -1,0 +1,181 @@
+import CWasmAOTRuntime
+import Foundation
+import WasmAOTCore
+import WasmParser
+import WasmTypes
+
+/// A loaded shared object holding one compiled module.
+public final class Module: @unchecked Sendable {
+    public let engine: Engine
+    let handle: UnsafeMutableRawPointer
+    let desc: UnsafePointer<wasmaot_module_desc>
+    public let wasm: WasmModule
+
+    init(engine: Engine, handle: UnsafeMutableRawPointer, desc: UnsafePointer<wasmaot_module_desc>, wasm: WasmModule) {
+        self.engine = engine
+        self.handle = handle
+        self.desc = desc
+        self.wasm = wasm
+    }
+
+    // Instances may outlive references to their module (tables hold their funcrefs), so the
+    // shared object is never unloaded.
+}
+
+/// A function anyone can call: a wasmaot_funcref plus the C-ABI entry for libffi.
+public struct Function: @unchecked Sendable {
+    public let record: UnsafeMutablePointer<wasmaot_funcref>
+    public let type: String
+    let cEntry: UnsafeMutableRawPointer?
+}
+
+/// Something an instance exports or another imports.
+public enum Extern: @unchecked Sendable {
+    case function(Function)
+    case table(UnsafeMutablePointer<wasmaot_table>, elementKind: UInt32)
+    case memory(UnsafeMutablePointer<wasmaot_memory>)
+    /// A global's 16-byte cell and its type text ("i", "mI", ...).
+    case global(UnsafeMutableRawPointer, type: String)
+}
+
+public final class Instance: @unchecked Sendable {
+    public let module: Module
+    let vmctx: UnsafeMutablePointer<wasmaot_vmctx>
+    var symbols: RuntimeSymbols { module.engine.symbols }
+    var desc: wasmaot_module_desc { module.desc.pointee }
+
+    init(module: Module, resolve: (String, String) -> Extern?) throws {
+        self.module = module
+        let symbols = module.engine.symbols
+        var error: UnsafePointer<CChar>? = nil
+        guard let vm = symbols.instanceNew(module.desc, &error) else {
+            throw EmbedError("instantiation failed: \(error.map { String(cString: $0) } ?? "unknown error")")
+        }
+        vmctx = vm
+        vm.pointee.stack_limit = symbols.stackLimit()
+        try link(resolve)
+        let kind = symbols.initialize(vm)
+        // A trapping start/segment keeps its effects on shared tables and memories, which may
+        // now reference this instance: it is deliberately never freed.
+        if kind >= 0 { throw Trap(kind: kind) }
+    }
+
+    private func slot<T>(_ offset: UInt32, _: T.Type) -> UnsafeMutablePointer<T> {
+        (UnsafeMutableRawPointer(vmctx) + Int(offset)).assumingMemoryBound(to: T.self)
+    }
+
+    /// Resolves every import not already bound to a runtime host function, checking types the
+    /// way the spec's linking rules do ("incompatible import type", "unknown import").
+    private func link(_ resolve: (String, String) -> Extern?) throws {
+        let d = desc
+        for i in 0..<Int(d.num_imports) {
+            let imp = d.imports[i]
+            let moduleName = String(cString: imp.module), name = String(cString: imp.name)
+            let type = String(cString: imp.type)
+            if imp.kind == 0, slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutableRawPointer?.self).pointee != nil { continue }
+            guard let provided = resolve(moduleName, name) else {
+                throw EmbedError("unknown import \(moduleName).\(name)")
+            }
+            switch (imp.kind, provided) {
+            case (0, .function(let f)):
+                guard f.type == type else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
+                slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_funcref>?.self).pointee = f.record
+            case (1, .table(let t, let kind)):
+                let wanted: UInt32 = type == "e" ? 1 : 0
+                guard kind == wanted, limitsMatch(UInt64(t.pointee.size), t.pointee.max == UInt32.max ? nil : UInt64(t.pointee.max), imp.min, imp.max) else {
+                    throw EmbedError("incompatible import type for \(moduleName).\(name)")
+                }
+                slot(d.tables_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_table>?.self).pointee = t
+            case (2, .memory(let m)):
+                guard limitsMatch(m.pointee.size / 65536, m.pointee.max_pages, imp.min, imp.max) else {
+                    throw EmbedError("incompatible import type for \(moduleName).\(name)")
+                }
+                vmctx.pointee.memory = m
+                vmctx.pointee.mem_base = m.pointee.base
+            case (3, .global(let cell, let gtype)):
+                guard gtype == type else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
+                slot(d.globals[Int(imp.index)].offset, UnsafeMutableRawPointer?.self).pointee = cell
+            default:
+                throw EmbedError("incompatible import type for \(moduleName).\(name)")
+            }
+        }
+    }
+
+    /// Import subtyping on limits: the provider's current size must cover the required minimum,
+    /// and a required maximum needs a provider maximum no larger.
+    private func limitsMatch(_ size: UInt64, _ max: UInt64?, _ wantMin: UInt64, _ wantMax: UInt64) -> Bool {
+        guard size >= wantMin else { return false }
+        if wantMax == UInt64.max { return true }
+        // A memory without a declared maximum records 65536 pages, which only satisfies an
+        // import asking for at most 65536.
+        guard let max else { return false }
+        return max <= wantMax
+    }
+
+    // MARK: exports
+
+    public func export(_ name: String) -> Extern? {
+        let d = desc
+        for i in 0..<Int(d.num_exports) where String(cString: d.exports[i].name) == name {
+            let e = d.exports[i]
+            switch e.kind {
+            case 0: return .function(function(e.index))
+            case 1:
+                let t = slot(d.tables_offset + 8 * e.index, UnsafeMutablePointer<wasmaot_table>.self).pointee
+                return .table(t, elementKind: d.tables[Int(e.index)].elem_kind)
+            case 2: return .memory(vmctx.pointee.memory)
+            case 3:
+                let g = d.globals[Int(e.index)]
+                let cell = g.imported != 0
+                    ? slot(g.offset, UnsafeMutableRawPointer.self).pointee
+                    : UnsafeMutableRawPointer(vmctx) + Int(g.offset)
+                return .global(cell, type: String(cString: g.type))
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    func function(_ index: UInt32) -> Function {
+        let d = desc
+        let type = String(cString: d.funcs[Int(index)].type)
+        if index < d.num_imported_funcs {
+            let record = slot(d.imported_funcs_offset + 8 * index, UnsafeMutablePointer<wasmaot_funcref>.self).pointee
+            return Function(record: record, type: type, cEntry: nil)
+        }
+        let j = Int(index - d.num_imported_funcs)
+        let record = slot(d.funcrefs_offset + 24 * UInt32(j), wasmaot_funcref.self)
+        return Function(record: record, type: type, cEntry: d.func_c_entry[j])
+    }
+
+    /// Calls the exported function `name` with `args`; traps throw `Trap`, the instance stays usable.
+    public func invoke(_ name: String, _ args: [Value]) throws -> [Value] {
+        guard case .function(let f)? = export(name) else { throw EmbedError("unknown function export \(name)") }
+        return try call(f, args)
+    }
+
+    public func call(_ f: Function, _ args: [Value]) throws -> [Value] {
+        let params = f.type.prefix { $0 != ":" }
+        let results = Array(f.type.split(separator: ":", omittingEmptySubsequences: false).last ?? "")
+        guard params.count == args.count, zip(params, args).allSatisfy({ $0 == $1.letter }) else {
+            throw EmbedError("argument types do not match \(f.type)")
+        }
+        var code = f.cEntry ?? f.record.pointee.code
+        if f.cEntry == nil && results.count > 1 {
+            // An import re-exported: only its defining instance has the C entry.
+            throw EmbedError("calling a re-exported multi-value import is not supported")
+        }
+        if code == nil { code = f.record.pointee.code }
+        let slots = args.map(\.slot)
+        var out = [UInt64](repeating: 0, count: max(results.count, 1))
+        let kind = symbols.invoke(code, f.record.pointee.vmctx, f.type, slots, &out)
+        if kind >= 0 { throw Trap(kind: kind) }
+        return results.enumerated().map { Value.from(slot: out[$0.offset], letter: $0.element) }
+    }
+
+    /// Reads an exported global.
+    public func global(_ name: String) -> Value? {
+        guard case .global(let cell, let type)? = export(name), let letter = type.last else { return nil }
+        return Value.from(slot: cell.load(as: UInt64.self), letter: letter)
+    }
+}
