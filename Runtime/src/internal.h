@@ -56,11 +56,15 @@ void wasmaot_instance_delete(wasmaot_vmctx *vm);
 
 /* ---- WASI (wasi_*.c) ---- */
 enum { WASI_FD_FREE = 0, WASI_FD_OPEN = 1 };
+struct wasi_dirlist;
 typedef struct wasi_fd {
     int host;        /* host file descriptor */
     uint8_t state;   /* WASI_FD_* */
     uint8_t filetype;/* preview1 filetype, cached at open */
     char *preopen;   /* guest name if this is a preopened directory, else NULL */
+    uint64_t rights_base, rights_inheriting; /* preview1 rights (only ever shrink) */
+    struct wasi_dirlist *dir; /* fd_readdir snapshot (cookie = index), or NULL */
+    uint16_t sync_flags; /* DSYNC/RSYNC/SYNC set by fd_fdstat_set_flags (emulated: sync after writes) */
 } wasi_fd;
 
 typedef struct wasmaot_wasi {
@@ -120,13 +124,66 @@ enum {
 };
 #define WASI_RIGHTS_ALL ((UINT64_C(1) << 30) - 1)
 
+/* Preview1 rights bits (witx `rights`). */
+#define WASI_RIGHT_FD_DATASYNC (UINT64_C(1) << 0)
+#define WASI_RIGHT_FD_READ (UINT64_C(1) << 1)
+#define WASI_RIGHT_FD_SEEK (UINT64_C(1) << 2)
+#define WASI_RIGHT_FD_FDSTAT_SET_FLAGS (UINT64_C(1) << 3)
+#define WASI_RIGHT_FD_SYNC (UINT64_C(1) << 4)
+#define WASI_RIGHT_FD_TELL (UINT64_C(1) << 5)
+#define WASI_RIGHT_FD_WRITE (UINT64_C(1) << 6)
+#define WASI_RIGHT_FD_ADVISE (UINT64_C(1) << 7)
+#define WASI_RIGHT_FD_ALLOCATE (UINT64_C(1) << 8)
+#define WASI_RIGHT_PATH_CREATE_DIRECTORY (UINT64_C(1) << 9)
+#define WASI_RIGHT_PATH_CREATE_FILE (UINT64_C(1) << 10)
+#define WASI_RIGHT_PATH_LINK_SOURCE (UINT64_C(1) << 11)
+#define WASI_RIGHT_PATH_LINK_TARGET (UINT64_C(1) << 12)
+#define WASI_RIGHT_PATH_OPEN (UINT64_C(1) << 13)
+#define WASI_RIGHT_FD_READDIR (UINT64_C(1) << 14)
+#define WASI_RIGHT_PATH_READLINK (UINT64_C(1) << 15)
+#define WASI_RIGHT_PATH_RENAME_SOURCE (UINT64_C(1) << 16)
+#define WASI_RIGHT_PATH_RENAME_TARGET (UINT64_C(1) << 17)
+#define WASI_RIGHT_PATH_FILESTAT_GET (UINT64_C(1) << 18)
+#define WASI_RIGHT_PATH_FILESTAT_SET_SIZE (UINT64_C(1) << 19)
+#define WASI_RIGHT_PATH_FILESTAT_SET_TIMES (UINT64_C(1) << 20)
+#define WASI_RIGHT_FD_FILESTAT_GET (UINT64_C(1) << 21)
+#define WASI_RIGHT_FD_FILESTAT_SET_SIZE (UINT64_C(1) << 22)
+#define WASI_RIGHT_FD_FILESTAT_SET_TIMES (UINT64_C(1) << 23)
+#define WASI_RIGHT_PATH_SYMLINK (UINT64_C(1) << 24)
+#define WASI_RIGHT_PATH_REMOVE_DIRECTORY (UINT64_C(1) << 25)
+#define WASI_RIGHT_PATH_UNLINK_FILE (UINT64_C(1) << 26)
+#define WASI_RIGHT_POLL_FD_READWRITE (UINT64_C(1) << 27)
+#define WASI_RIGHT_SOCK_SHUTDOWN (UINT64_C(1) << 28)
+#define WASI_RIGHT_SOCK_ACCEPT (UINT64_C(1) << 29)
+/* Rights that make path_open ask the host for write access. */
+#define WASI_RIGHTS_WRITE_ACCESS (WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | \
+                                  WASI_RIGHT_FD_FILESTAT_SET_SIZE)
+/* What a directory can never do (dropped from its base rights whatever was asked). */
+#define WASI_RIGHTS_NOT_DIR (WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL | WASI_RIGHT_FD_WRITE | \
+                             WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE)
+/* Base rights of a preopened directory: the set wasmtime reports (which userlands expect) plus
+ * PATH_FILESTAT_SET_SIZE (path_open with OFLAGS_TRUNC). Its inheriting rights are all rights. */
+#define WASI_RIGHTS_PREOPEN_BASE                                                                    \
+    (WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE | WASI_RIGHT_PATH_LINK_SOURCE |   \
+     WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_OPEN | WASI_RIGHT_FD_READDIR |                    \
+     WASI_RIGHT_PATH_READLINK | WASI_RIGHT_PATH_RENAME_SOURCE | WASI_RIGHT_PATH_RENAME_TARGET |       \
+     WASI_RIGHT_PATH_SYMLINK | WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE |       \
+     WASI_RIGHT_PATH_FILESTAT_GET | WASI_RIGHT_PATH_FILESTAT_SET_TIMES | WASI_RIGHT_FD_FILESTAT_GET |  \
+     WASI_RIGHT_FD_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_FILESTAT_SET_SIZE)
+
 int32_t wasi_errno_from_host(int err);
 /* openat2 availability: 0 unknown, 1 yes, -1 no (use the user-space walker). Tests set -1. */
 extern int wasmaot_openat2_state;
 /* Guest fd -> table entry, or NULL if not open. */
 wasi_fd *wasi_fd_get(wasmaot_wasi *w, int32_t fd);
-/* Adds a host fd to the table at the lowest free guest fd; returns the guest fd or -1 (ENOMEM). */
+/* Adds a host fd to the table at the lowest free guest fd; returns the guest fd or -1 (ENOMEM).
+ * Rights start as all rights (base and inheriting); preopens get WASI_RIGHTS_PREOPEN_BASE. */
 int32_t wasi_fd_add(wasmaot_wasi *w, int host, uint8_t filetype, char *preopen);
+/* Frees what the entry owns (not the host fd) and marks it free. */
+void wasi_fd_release(wasi_fd *f);
+void wasi_dirlist_free(struct wasi_dirlist *d);
+/* fstflags + times -> utimensat times (UTIME_OMIT/UTIME_NOW); 0 or EINVAL. */
+int32_t wasi_times_from_fstflags(int64_t atim, int64_t mtim, int32_t fst, struct timespec ts[2]);
 uint8_t wasi_filetype_from_mode(unsigned mode, int host_fd);
 /* Writes the 64-byte preview1 filestat for `st` (a struct stat *) to p. */
 void wasi_write_filestat(uint8_t *p, const void *st);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -132,8 +133,13 @@ wasmaot_wasi *wasmaot_wasi_from_config(const char *config, int argc, char **argv
     if (!w) { *error = fmt_error("out of memory"); return NULL; }
     w->argc = argc > 0 ? (uint32_t)argc : 0;
     w->argv = argv;
-    for (int fd = 0; fd < 3; fd++) /* stdio: whatever the host has there */
-        if (wasi_fd_add(w, fd, WASI_FILETYPE_UNKNOWN, NULL) != fd) { *error = fmt_error("out of memory"); return NULL; }
+    for (int fd = 0; fd < 3; fd++) { /* stdio: whatever the host has there */
+        struct stat st;
+        uint8_t ft = fstat(fd, &st) == 0 ? wasi_filetype_from_mode(st.st_mode, fd) : WASI_FILETYPE_UNKNOWN;
+        if (wasi_fd_add(w, fd, ft, NULL) != fd) { *error = fmt_error("out of memory"); return NULL; }
+        /* A terminal cannot seek: wasi-libc's isatty() looks for exactly this. */
+        if (isatty(fd)) w->fds[fd].rights_base &= ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);
+    }
 
     int nw = 0;
     char **words = split_words(config ? config : "", &nw, error);

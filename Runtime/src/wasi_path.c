@@ -37,12 +37,6 @@ struct open_how_ { uint64_t flags, mode, resolve; };
 #define FDFLAGS_NONBLOCK 4
 #define FDFLAGS_RSYNC 8
 #define FDFLAGS_SYNC 16
-#define RIGHT_FD_DATASYNC (1u << 0)
-#define RIGHT_FD_READ (1u << 1)
-#define RIGHT_FD_WRITE (1u << 6)
-#define RIGHT_FD_ALLOCATE (1u << 8)
-#define RIGHT_FD_READDIR (1u << 14)
-#define RIGHT_FD_FILESTAT_SET_SIZE (1u << 22)
 
 /* Copies a guest path out of memory as a C string. Returns 0 or a WASI errno. */
 static int32_t guest_path(wasmaot_vmctx *vm, int32_t ptr, int32_t len, char **out) {
@@ -200,23 +194,65 @@ static int open_beneath(int dirfd, const char *path, int flags, mode_t mode, int
     return open_walk(dirfd, path, flags, mode, werr);
 }
 
+/* Splits `path` (already copied out of guest memory) into the directory holding its last
+ * component and that component. The directory is resolved beneath `dirfd` like any path (so a
+ * symlink in the middle is followed only while it stays inside); the last component is left for
+ * the caller's *at() call, which never follows it. Trailing slashes stay on the last component so
+ * the host applies its rules ("file/" -> ENOTDIR). Returns the directory fd (close it when it is
+ * not `dirfd`) or -1 with *werr set. */
+static int open_parent(int dirfd, char *path, char **last, int32_t *werr) {
+    int32_t e = check_beneath(path);
+    if (e) { *werr = e; return -1; }
+    size_t end = strlen(path);
+    while (end > 0 && path[end - 1] == '/') end--;
+    if (end == 0) { *werr = WASI_ENOTCAPABLE; return -1; } /* "/" : absolute */
+    size_t slash = end;
+    while (slash > 0 && path[slash - 1] != '/') slash--;
+    if (slash == 0) { *last = path; return dirfd; }
+    *last = path + slash;
+    char saved = path[slash - 1];
+    path[slash - 1] = 0;
+    int fd = open_beneath(dirfd, path, O_PATH | O_DIRECTORY, 0, werr);
+    path[slash - 1] = saved;
+    return fd;
+}
+
+static void close_parent(int fd, int dirfd) {
+    if (fd >= 0 && fd != dirfd) close(fd);
+}
+
+/* Looks up the guest's dir fd and requires `right` on it. */
+static int32_t get_dir(wasmaot_vmctx *vm, int32_t dirfd, uint64_t right, wasi_fd **out) {
+    wasi_fd *d = wasi_fd_get(wasmaot_wasi_of(vm), dirfd);
+    if (!d) return WASI_EBADF;
+    if (d->filetype != WASI_FILETYPE_DIRECTORY) return WASI_ENOTDIR;
+    if (right && !(d->rights_base & right)) return WASI_ENOTCAPABLE;
+    *out = d;
+    return 0;
+}
+
 int32_t wasmaot_wasi_path_open(wasmaot_vmctx *vm, int32_t dirfd, int32_t lookupflags, int32_t path,
                                int32_t path_len, int32_t oflags, int64_t rights_base,
                                int64_t rights_inheriting, int32_t fdflags, int32_t opened_fd) {
-    (void)rights_inheriting;
     wasmaot_wasi *w = wasmaot_wasi_of(vm);
-    wasi_fd *d = wasi_fd_get(w, dirfd);
-    if (!d) return WASI_EBADF;
+    wasi_fd *d;
+    int32_t e = get_dir(vm, dirfd, WASI_RIGHT_PATH_OPEN, &d);
+    if (e) return e;
     uint8_t *res = wasi_mem(vm, (uint32_t)opened_fd, 4);
     if (!res) return WASI_EFAULT;
+    if (oflags & ~0xf) return WASI_EINVAL;
+    if ((oflags & OFLAGS_CREAT) && !(d->rights_base & WASI_RIGHT_PATH_CREATE_FILE)) return WASI_ENOTCAPABLE;
+    if ((oflags & OFLAGS_TRUNC) && !(d->rights_base & WASI_RIGHT_PATH_FILESTAT_SET_SIZE)) return WASI_ENOTCAPABLE;
 
-    /* Access mode from the requested rights, as wasi-libc encodes O_RDONLY/O_WRONLY/O_RDWR. */
-    uint64_t rb = (uint64_t)rights_base;
-    int rd = (rb & (RIGHT_FD_READ | RIGHT_FD_READDIR)) != 0;
-    int wr = (rb & (RIGHT_FD_DATASYNC | RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE |
-                    RIGHT_FD_FILESTAT_SET_SIZE)) != 0;
+    /* The new fd gets what was asked for, as far as the directory may hand it down. */
+    uint64_t rb = (uint64_t)rights_base & d->rights_inheriting;
+    uint64_t ri = (uint64_t)rights_inheriting & d->rights_inheriting;
+    /* Access mode from the rights, as wasi-libc encodes O_RDONLY/O_WRONLY/O_RDWR. A directory
+     * asked for with write rights fails with EISDIR, as on POSIX. */
+    int rd = (rb & (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_READDIR)) != 0;
+    int wr = (rb & WASI_RIGHTS_WRITE_ACCESS) != 0;
     int flags = wr ? (rd ? O_RDWR : O_WRONLY) : O_RDONLY;
-    if (oflags & OFLAGS_DIRECTORY) flags = O_RDONLY | O_DIRECTORY; /* directories open read-only */
+    if (oflags & OFLAGS_DIRECTORY) flags |= O_DIRECTORY;
     if (oflags & OFLAGS_CREAT) flags |= O_CREAT;
     if (oflags & OFLAGS_EXCL) flags |= O_EXCL;
     if (oflags & OFLAGS_TRUNC) flags |= O_TRUNC;
@@ -229,27 +265,33 @@ int32_t wasmaot_wasi_path_open(wasmaot_vmctx *vm, int32_t dirfd, int32_t lookupf
     flags |= O_NOCTTY;
 
     char *p;
-    int32_t e = guest_path(vm, path, path_len, &p);
+    e = guest_path(vm, path, path_len, &p);
     if (e) return e;
+    if ((oflags & OFLAGS_CREAT) && (oflags & OFLAGS_DIRECTORY)) { free(p); return WASI_EINVAL; }
     int fd = open_beneath(d->host, p, flags, 0666, &e);
     free(p);
     if (fd < 0) return e;
     struct stat st;
     uint8_t ft = fstat(fd, &st) == 0 ? wasi_filetype_from_mode(st.st_mode, fd) : WASI_FILETYPE_UNKNOWN;
+    if (ft == WASI_FILETYPE_DIRECTORY) rb &= ~WASI_RIGHTS_NOT_DIR;
+    else rb &= ~WASI_RIGHT_FD_READDIR;
     int32_t gfd = wasi_fd_add(w, fd, ft, NULL);
     if (gfd < 0) { close(fd); return WASI_ENOMEM; }
+    w->fds[gfd].rights_base = rb;
+    w->fds[gfd].rights_inheriting = ri;
     wasi_store32(res, (uint32_t)gfd);
     return 0;
 }
 
 int32_t wasmaot_wasi_path_filestat_get(wasmaot_vmctx *vm, int32_t dirfd, int32_t lookupflags,
                                        int32_t path, int32_t path_len, int32_t buf) {
-    wasi_fd *d = wasi_fd_get(wasmaot_wasi_of(vm), dirfd);
-    if (!d) return WASI_EBADF;
+    wasi_fd *d;
+    int32_t e = get_dir(vm, dirfd, WASI_RIGHT_PATH_FILESTAT_GET, &d);
+    if (e) return e;
     uint8_t *out = wasi_mem(vm, (uint32_t)buf, 64);
     if (!out) return WASI_EFAULT;
     char *p;
-    int32_t e = guest_path(vm, path, path_len, &p);
+    e = guest_path(vm, path, path_len, &p);
     if (e) return e;
     /* O_PATH resolves through the same sandbox; with O_NOFOLLOW it yields the link itself. */
     int flags = O_PATH | ((lookupflags & LOOKUP_SYMLINK_FOLLOW) ? 0 : O_NOFOLLOW);
@@ -263,4 +305,185 @@ int32_t wasmaot_wasi_path_filestat_get(wasmaot_vmctx *vm, int32_t dirfd, int32_t
     if (r < 0) return wasi_errno_from_host(saved);
     wasi_write_filestat(out, &st);
     return 0;
+}
+
+int32_t wasmaot_wasi_path_filestat_set_times(wasmaot_vmctx *vm, int32_t dirfd, int32_t lookupflags,
+                                             int32_t path, int32_t path_len, int64_t atim, int64_t mtim,
+                                             int32_t fst) {
+    wasi_fd *d;
+    int32_t e = get_dir(vm, dirfd, WASI_RIGHT_PATH_FILESTAT_SET_TIMES, &d);
+    if (e) return e;
+    struct timespec ts[2];
+    if ((e = wasi_times_from_fstflags(atim, mtim, fst, ts))) return e;
+    char *p;
+    if ((e = guest_path(vm, path, path_len, &p))) return e;
+    int r, saved;
+    if (lookupflags & LOOKUP_SYMLINK_FOLLOW) {
+        int fd = open_beneath(d->host, p, O_PATH, 0, &e);
+        free(p);
+        if (fd < 0) return e;
+        r = utimensat(fd, "", ts, AT_EMPTY_PATH);
+        if (r < 0 && errno == EINVAL) { /* kernels without AT_EMPTY_PATH here */
+            char proc[64];
+            snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+            r = utimensat(AT_FDCWD, proc, ts, 0);
+        }
+        saved = errno;
+        close(fd);
+    } else {
+        char *last;
+        int pfd = open_parent(d->host, p, &last, &e);
+        if (pfd < 0) { free(p); return e; }
+        r = utimensat(pfd, last, ts, AT_SYMLINK_NOFOLLOW);
+        saved = errno;
+        close_parent(pfd, d->host);
+        free(p);
+    }
+    return r < 0 ? wasi_errno_from_host(saved) : 0;
+}
+
+/* One-path operations on the last component: mkdir, rmdir, unlink, readlink, symlink. */
+enum { OP_MKDIR, OP_RMDIR, OP_UNLINK };
+
+static int32_t path_simple(wasmaot_vmctx *vm, int op, int32_t dirfd, int32_t path, int32_t path_len) {
+    static const uint64_t need[] = { WASI_RIGHT_PATH_CREATE_DIRECTORY, WASI_RIGHT_PATH_REMOVE_DIRECTORY,
+                                     WASI_RIGHT_PATH_UNLINK_FILE };
+    wasi_fd *d;
+    int32_t e = get_dir(vm, dirfd, need[op], &d);
+    if (e) return e;
+    char *p, *last;
+    if ((e = guest_path(vm, path, path_len, &p))) return e;
+    int pfd = open_parent(d->host, p, &last, &e);
+    if (pfd < 0) { free(p); return e; }
+    int r;
+    switch (op) {
+    case OP_MKDIR: r = mkdirat(pfd, last, 0777); break;
+    case OP_RMDIR: r = unlinkat(pfd, last, AT_REMOVEDIR); break;
+    default: r = unlinkat(pfd, last, 0); break;
+    }
+    int saved = errno;
+    close_parent(pfd, d->host);
+    free(p);
+    return r < 0 ? wasi_errno_from_host(saved) : 0;
+}
+
+int32_t wasmaot_wasi_path_create_directory(wasmaot_vmctx *vm, int32_t fd, int32_t path, int32_t len) {
+    return path_simple(vm, OP_MKDIR, fd, path, len);
+}
+int32_t wasmaot_wasi_path_remove_directory(wasmaot_vmctx *vm, int32_t fd, int32_t path, int32_t len) {
+    return path_simple(vm, OP_RMDIR, fd, path, len);
+}
+int32_t wasmaot_wasi_path_unlink_file(wasmaot_vmctx *vm, int32_t fd, int32_t path, int32_t len) {
+    return path_simple(vm, OP_UNLINK, fd, path, len);
+}
+
+int32_t wasmaot_wasi_path_readlink(wasmaot_vmctx *vm, int32_t dirfd, int32_t path, int32_t path_len,
+                                   int32_t buf, int32_t buf_len, int32_t bufused) {
+    wasi_fd *d;
+    int32_t e = get_dir(vm, dirfd, WASI_RIGHT_PATH_READLINK, &d);
+    if (e) return e;
+    uint8_t *out = wasi_mem(vm, (uint32_t)buf, (uint32_t)buf_len);
+    uint8_t *used = wasi_mem(vm, (uint32_t)bufused, 4);
+    if (!out || !used) return WASI_EFAULT;
+    char *p, *last;
+    if ((e = guest_path(vm, path, path_len, &p))) return e;
+    int pfd = open_parent(d->host, p, &last, &e);
+    if (pfd < 0) { free(p); return e; }
+    char target[4096];
+    ssize_t n = readlinkat(pfd, last, target, sizeof target);
+    int saved = errno;
+    close_parent(pfd, d->host);
+    free(p);
+    if (n < 0) return wasi_errno_from_host(saved);
+    /* The contents are returned truncated to the buffer, as readlink(2) does. */
+    size_t m = (size_t)n < (uint32_t)buf_len ? (size_t)n : (uint32_t)buf_len;
+    memcpy(out, target, m);
+    wasi_store32(used, (uint32_t)m);
+    return 0;
+}
+
+int32_t wasmaot_wasi_path_symlink(wasmaot_vmctx *vm, int32_t old_path, int32_t old_len, int32_t dirfd,
+                                  int32_t new_path, int32_t new_len) {
+    wasi_fd *d;
+    int32_t e = get_dir(vm, dirfd, WASI_RIGHT_PATH_SYMLINK, &d);
+    if (e) return e;
+    char *target, *p, *last;
+    if ((e = guest_path(vm, old_path, old_len, &target))) return e;
+    if ((e = guest_path(vm, new_path, new_len, &p))) { free(target); return e; }
+    /* An absolute target could never be followed inside the sandbox: refuse it up front with
+     * EPERM, as wasmtime does. Other contents are just data: following the link later goes
+     * through the sandbox, which refuses anything that climbs out of the preopen. */
+    if (target[0] == '/') { free(target); free(p); return WASI_EPERM; }
+    int pfd = open_parent(d->host, p, &last, &e);
+    int r = -1, saved = 0;
+    if (pfd >= 0) {
+        r = symlinkat(target, pfd, last);
+        saved = errno;
+        close_parent(pfd, d->host);
+    }
+    free(target);
+    free(p);
+    if (pfd < 0) return e;
+    return r < 0 ? wasi_errno_from_host(saved) : 0;
+}
+
+/* Two-path operations: rename and link. */
+int32_t wasmaot_wasi_path_rename(wasmaot_vmctx *vm, int32_t fd1, int32_t path1, int32_t len1, int32_t fd2,
+                                 int32_t path2, int32_t len2) {
+    wasi_fd *d1, *d2;
+    int32_t e = get_dir(vm, fd1, WASI_RIGHT_PATH_RENAME_SOURCE, &d1);
+    if (e) return e;
+    if ((e = get_dir(vm, fd2, WASI_RIGHT_PATH_RENAME_TARGET, &d2))) return e;
+    char *p1, *p2, *l1, *l2;
+    if ((e = guest_path(vm, path1, len1, &p1))) return e;
+    if ((e = guest_path(vm, path2, len2, &p2))) { free(p1); return e; }
+    int a = open_parent(d1->host, p1, &l1, &e), b = -1, r = -1, saved = 0;
+    if (a >= 0) b = open_parent(d2->host, p2, &l2, &e);
+    if (a >= 0 && b >= 0) {
+        r = renameat(a, l1, b, l2);
+        saved = errno;
+    }
+    close_parent(a, d1->host);
+    close_parent(b, d2->host);
+    free(p1);
+    free(p2);
+    if (a < 0 || b < 0) return e;
+    return r < 0 ? wasi_errno_from_host(saved) : 0;
+}
+
+int32_t wasmaot_wasi_path_link(wasmaot_vmctx *vm, int32_t fd1, int32_t lookupflags, int32_t path1, int32_t len1,
+                               int32_t fd2, int32_t path2, int32_t len2) {
+    wasi_fd *d1, *d2;
+    int32_t e = get_dir(vm, fd1, WASI_RIGHT_PATH_LINK_SOURCE, &d1);
+    if (e) return e;
+    if ((e = get_dir(vm, fd2, WASI_RIGHT_PATH_LINK_TARGET, &d2))) return e;
+    char *p1, *p2, *l1, *l2;
+    if ((e = guest_path(vm, path1, len1, &p1))) return e;
+    if ((e = guest_path(vm, path2, len2, &p2))) { free(p1); return e; }
+    int a = -1, b = -1, r = -1, saved = 0, src_fd = -1;
+    if (lookupflags & LOOKUP_SYMLINK_FOLLOW) {
+        /* Follow inside the sandbox, then link what it resolved to (through /proc, which needs
+         * no privilege, unlike linkat(AT_EMPTY_PATH)). */
+        src_fd = open_beneath(d1->host, p1, O_PATH, 0, &e);
+    } else {
+        a = open_parent(d1->host, p1, &l1, &e);
+    }
+    if (src_fd >= 0 || a >= 0) b = open_parent(d2->host, p2, &l2, &e);
+    if (b >= 0) {
+        if (src_fd >= 0) {
+            char proc[64];
+            snprintf(proc, sizeof proc, "/proc/self/fd/%d", src_fd);
+            r = linkat(AT_FDCWD, proc, b, l2, AT_SYMLINK_FOLLOW);
+        } else {
+            r = linkat(a, l1, b, l2, 0);
+        }
+        saved = errno;
+    }
+    if (src_fd >= 0) close(src_fd);
+    close_parent(a, d1->host);
+    close_parent(b, d2->host);
+    free(p1);
+    free(p2);
+    if (b < 0) return e;
+    return r < 0 ? wasi_errno_from_host(saved) : 0;
 }

@@ -112,7 +112,16 @@ int32_t wasi_fd_add(wasmaot_wasi *w, int host, uint8_t filetype, char *preopen) 
     w->fds[i].state = WASI_FD_OPEN;
     w->fds[i].filetype = filetype;
     w->fds[i].preopen = preopen;
+    w->fds[i].rights_base = preopen ? WASI_RIGHTS_PREOPEN_BASE : WASI_RIGHTS_ALL;
+    w->fds[i].rights_inheriting = WASI_RIGHTS_ALL;
+    w->fds[i].dir = NULL;
     return (int32_t)i;
+}
+
+void wasi_fd_release(wasi_fd *f) {
+    free(f->preopen);
+    wasi_dirlist_free(f->dir);
+    memset(f, 0, sizeof *f);
 }
 
 uint8_t wasi_filetype_from_mode(unsigned mode, int host_fd) {

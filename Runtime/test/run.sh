@@ -73,12 +73,17 @@ check trapjmp 134 "kind=1|kind=1|kind=0" "wasm trap: integer divide by zero" -- 
 mkdir -p "$WORK/x/sub"
 printf 'file content\n' >"$WORK/x/hello.txt"
 ln -s /etc "$WORK/x/link"
-WASI_EXPECT="prestat3=0|name=/data|prestat4=8|open=0|read=0|content=file content|seek=0|size=13|close=0|close_again=8|escape=76|escape2=76|absolute=76|symlink_escape=76|missing=44|symlink_follow_inside=0|symlink_nofollow=32|symlink_relative_escape=76|symlink_dir_inside=0|notdir=54|dot=31|stat=0|stat_type=4|stat_size=13|efault=21|enosys=52|badfd=8"
+WASI_EXPECT="prestat3=0|name=/data|prestat4=8|open=0|read=0|content=file content|seek=0|size=13|close=0|close_again=8|escape=76|escape2=76|absolute=76|symlink_escape=76|missing=44|symlink_follow_inside=0|symlink_nofollow=32|symlink_relative_escape=76|symlink_dir_inside=0|notdir=54|dot=31|stat=0|stat_type=4|stat_size=13|efault=21|readdir_small=0|readdir_used=10|badfd=8"
 ln -s sub/../hello.txt "$WORK/x/inlink"
 ln -s ../.. "$WORK/x/esc"
 ln -s .. "$WORK/x/sub/up"
 check wasi 0 "$WASI_EXPECT" "" -- env WASMAOT_WASI="--dir $WORK/x::/data --env A=1" "$BIN" wasi
 check wasi_walk 0 "$WASI_EXPECT" "" -- env WASMAOT_WASI="--dir $WORK/x::/data --env A=1" "$BIN" wasi_walk
+FS_EXPECT="mkdir=0|mkdir_again=20|create=0|create_excl=20|open_dir_notdir=54|open_dir=0|readdir_count=3|readdir_found=1|seek_dir=8|rename=0|readdir_after_rename=31|unlink_missing=44|unlink_trailing_slash=54|rmdir_nonempty=55|unlink_dir=31|unlink=0|rmdir=0|mkdir_dotdot=76|mkdir_abs=76|unlink_dotdot=76|rmdir_root=76|rename_out=76|symlink_abs=63|symlink_up=0|follow_up=76|mkdir_via_link=76|mkdir_via_link_abs=76|unlink_via_link=76|readlink=0|readlink_len=5|unlink_link=0|rename_back=0|renumber_badfd=8|poll_none=28|poll_clock=0|poll_nevents=1|poll_userdata=4660|poll_type=0"
+check wasi_fs 0 "$FS_EXPECT" "" -- env WASMAOT_WASI="--dir $WORK/x::/data" "$BIN" wasi_fs
+check wasi_fs_walk 0 "$FS_EXPECT" "" -- env WASMAOT_WASI="--dir $WORK/x::/data" "$BIN" wasi_fs_walk
+[ -e "$WORK/x/d" ] || [ -e "$WORK/x/up2" ] || [ -e "$WORK/h" ] && { fail=$((fail + 1)); echo "FAIL wasi_fs left files behind"; }
+[ -e /etc/x ] && { fail=$((fail + 1)); echo "FAIL wasi_fs escaped the sandbox"; }
 check env 0 "envc=2|env:A=1|env:B=two words" "" -- env WASMAOT_WASI="--env A=1 --env 'B=two words'" "$BIN" env
 check inherit_env 0 "env:FOO=bar|env:A=2" "" -- env FOO=bar A=1 WASMAOT_WASI="--inherit-env --env A=2" "$BIN" env
 if env FOO=bar WASMAOT_WASI="--inherit-env" "$BIN" env | grep -q WASMAOT_WASI; then

@@ -16,7 +16,8 @@
 enum {
     I_FD_WRITE, I_PROC_EXIT, I_ARGS_SIZES_GET, I_ARGS_GET, I_PATH_OPEN, I_FD_READ, I_PRESTAT_GET,
     I_PRESTAT_DIR_NAME, I_ENVIRON_SIZES_GET, I_ENVIRON_GET, I_BENCH_START, I_BENCH_END, I_FD_CLOSE,
-    I_PATH_FILESTAT_GET, I_FD_SEEK, I_FD_READDIR,
+    I_PATH_FILESTAT_GET, I_FD_SEEK, I_FD_READDIR, I_PATH_CREATE_DIRECTORY, I_PATH_REMOVE_DIRECTORY,
+    I_PATH_UNLINK_FILE, I_PATH_RENAME, I_PATH_SYMLINK, I_POLL_ONEOFF, I_PATH_READLINK, I_FD_RENUMBER,
 #if BAD_IMPORT == 2
     I_UNKNOWN,
 #endif
@@ -50,6 +51,14 @@ static const wasmaot_import_desc imports[] = {
     {W, "path_filestat_get", WASMAOT_EXTERN_FUNC, I_PATH_FILESTAT_GET, "iiiii:i", 0, 0, 0},
     {W, "fd_seek", WASMAOT_EXTERN_FUNC, I_FD_SEEK, "iIii:i", 0, 0, 0},
     {W, "fd_readdir", WASMAOT_EXTERN_FUNC, I_FD_READDIR, "iiiIi:i", 0, 0, 0},
+    {W, "path_create_directory", WASMAOT_EXTERN_FUNC, I_PATH_CREATE_DIRECTORY, "iii:i", 0, 0, 0},
+    {W, "path_remove_directory", WASMAOT_EXTERN_FUNC, I_PATH_REMOVE_DIRECTORY, "iii:i", 0, 0, 0},
+    {W, "path_unlink_file", WASMAOT_EXTERN_FUNC, I_PATH_UNLINK_FILE, "iii:i", 0, 0, 0},
+    {W, "path_rename", WASMAOT_EXTERN_FUNC, I_PATH_RENAME, "iiiiii:i", 0, 0, 0},
+    {W, "path_symlink", WASMAOT_EXTERN_FUNC, I_PATH_SYMLINK, "iiiii:i", 0, 0, 0},
+    {W, "poll_oneoff", WASMAOT_EXTERN_FUNC, I_POLL_ONEOFF, "iiii:i", 0, 0, 0},
+    {W, "path_readlink", WASMAOT_EXTERN_FUNC, I_PATH_READLINK, "iiiiii:i", 0, 0, 0},
+    {W, "fd_renumber", WASMAOT_EXTERN_FUNC, I_FD_RENUMBER, "ii:i", 0, 0, 0},
 #if BAD_IMPORT == 2
     {"env", "mystery", WASMAOT_EXTERN_FUNC, I_UNKNOWN, ":", 0, 0, 0},
 #endif
@@ -85,6 +94,7 @@ typedef int32_t (*fn_ii)(wasmaot_vmctx *, int32_t, int32_t);
 typedef int32_t (*fn_iii)(wasmaot_vmctx *, int32_t, int32_t, int32_t);
 typedef int32_t (*fn_iiii)(wasmaot_vmctx *, int32_t, int32_t, int32_t, int32_t);
 typedef int32_t (*fn_iiiii)(wasmaot_vmctx *, int32_t, int32_t, int32_t, int32_t, int32_t);
+typedef int32_t (*fn_iiiiii)(wasmaot_vmctx *, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t);
 typedef int32_t (*fn_iIii)(wasmaot_vmctx *, int32_t, int64_t, int32_t, int32_t);
 typedef int32_t (*fn_iiiIi)(wasmaot_vmctx *, int32_t, int32_t, int32_t, int64_t, int32_t);
 typedef int32_t (*fn_open)(wasmaot_vmctx *, int32_t, int32_t, int32_t, int32_t, int32_t, int64_t,
@@ -215,8 +225,136 @@ static void mode_wasi(wasmaot_vmctx *vm) {
     say_num(vm, "stat_size=", (long long)rd32(vm, SCRATCH + 128 + 32));
     /* bad pointer: EFAULT, not a crash */
     say_num(vm, "efault=", CALL(fn_iiii, I_FD_READ, 0, 70000, 1, SCRATCH));
-    say_num(vm, "enosys=", CALL(fn_iiiIi, I_FD_READDIR, 3, STR, 10, (int64_t)0, SCRATCH));
+    int32_t rde = CALL(fn_iiiIi, I_FD_READDIR, 3, STR, 10, (int64_t)0, SCRATCH + 200);
+    say_num(vm, "readdir_small=", rde);
+    say_num(vm, "readdir_used=", rd32(vm, SCRATCH + 200)); /* a truncated first entry fills the buffer */
     say_num(vm, "badfd=", CALL(fn_iiii, I_FD_READ, 99, SCRATCH + 96, 1, SCRATCH + 104));
+}
+
+/* Path operations inside the preopen at fd 3 and escape attempts. */
+static int32_t path1(wasmaot_vmctx *vm, int i, int32_t dirfd, const char *path) {
+    uint32_t n = (uint32_t)strlen(path);
+    memcpy(vm->mem_base + STR + 512, path, n);
+    return CALL(fn_iii, i, dirfd, STR + 512, (int32_t)n);
+}
+static int32_t rename2(wasmaot_vmctx *vm, const char *a, const char *b) {
+    uint32_t n = (uint32_t)strlen(a), m = (uint32_t)strlen(b);
+    memcpy(vm->mem_base + STR + 512, a, n);
+    memcpy(vm->mem_base + STR + 768, b, m);
+    return CALL(fn_iiiiii, I_PATH_RENAME, 3, STR + 512, (int32_t)n, 3, STR + 768, (int32_t)m);
+}
+static int32_t symlink2(wasmaot_vmctx *vm, const char *target, const char *path) {
+    uint32_t n = (uint32_t)strlen(target), m = (uint32_t)strlen(path);
+    memcpy(vm->mem_base + STR + 512, target, n);
+    memcpy(vm->mem_base + STR + 768, path, m);
+    return CALL(fn_iiiii, I_PATH_SYMLINK, STR + 512, (int32_t)n, 3, STR + 768, (int32_t)m);
+}
+static int32_t open_flags(wasmaot_vmctx *vm, int32_t dirfd, const char *path, int32_t oflags, int32_t *fd) {
+    uint32_t n = (uint32_t)strlen(path);
+    memcpy(vm->mem_base + STR + 512, path, n);
+    int32_t e = CALL(fn_open, I_PATH_OPEN, dirfd, 0, STR + 512, (int32_t)n, oflags, (int64_t)0x1fffffff & ~(int64_t)0x400141 /* no write access */,
+                     (int64_t)0x1fffffff, 0, SCRATCH + 64);
+    *fd = (int32_t)rd32(vm, SCRATCH + 64);
+    return e;
+}
+
+/* Reads a whole directory with a tiny buffer, following cookies; returns the entry count and
+ * checks that "." , ".." and `want` are among the names. */
+static int readdir_count(wasmaot_vmctx *vm, int32_t fd, const char *want, int *found) {
+    int64_t cookie = 0;
+    int count = 0, dots = 0;
+    *found = 0;
+    for (int guard = 0; guard < 100; guard++) {
+        /* 40 bytes: one header (24) + a short name, so every call returns at most ~1 entry */
+        int32_t e = CALL(fn_iiiIi, I_FD_READDIR, fd, 20000, 40, cookie, SCRATCH + 200);
+        if (e) return -e;
+        uint32_t used = rd32(vm, SCRATCH + 200), pos = 0;
+        int complete = 0;
+        while (pos + 24 <= used) {
+            uint8_t *h = vm->mem_base + 20000 + pos;
+            uint32_t namlen;
+            uint64_t next;
+            memcpy(&next, h, 8);
+            memcpy(&namlen, h + 16, 4);
+            if (pos + 24 + namlen > used) break; /* truncated: ask again from its cookie */
+            const char *name = (const char *)h + 24;
+            if ((namlen == 1 && name[0] == '.') || (namlen == 2 && name[0] == '.' && name[1] == '.')) dots++;
+            if (namlen == strlen(want) && !memcmp(name, want, namlen)) *found = 1;
+            count++;
+            complete++;
+            cookie = (int64_t)next;
+            pos += 24 + namlen;
+        }
+        if (used < 40) break; /* end of directory */
+        if (!complete) return -1000; /* an entry larger than the buffer: not in this test */
+    }
+    if (dots != 2) return -2000;
+    return count;
+}
+
+static void mode_wasi_fs(wasmaot_vmctx *vm) {
+    int32_t fd = -1, dfd = -1;
+    say_num(vm, "mkdir=", path1(vm, I_PATH_CREATE_DIRECTORY, 3, "d"));
+    say_num(vm, "mkdir_again=", path1(vm, I_PATH_CREATE_DIRECTORY, 3, "d"));
+    say_num(vm, "create=", open_flags(vm, 3, "d/f", 1 /* CREAT */, &fd));
+    CALL(fn_i, I_FD_CLOSE, fd);
+    say_num(vm, "create_excl=", open_flags(vm, 3, "d/f", 1 | 4 /* CREAT|EXCL */, &fd));
+    say_num(vm, "open_dir_notdir=", open_flags(vm, 3, "d/f", 2 /* DIRECTORY */, &fd));
+    say_num(vm, "open_dir=", open_flags(vm, 3, "d", 2, &dfd));
+    int found = 0;
+    say_num(vm, "readdir_count=", readdir_count(vm, dfd, "f", &found));
+    say_num(vm, "readdir_found=", found);
+    say_num(vm, "seek_dir=", CALL(fn_iIii, I_FD_SEEK, dfd, (int64_t)0, 1, SCRATCH + 112));
+    say_num(vm, "rename=", rename2(vm, "d/f", "d/g"));
+    say_num(vm, "readdir_after_rename=", readdir_count(vm, dfd, "g", &found) * 10 + found);
+    say_num(vm, "unlink_missing=", path1(vm, I_PATH_UNLINK_FILE, 3, "d/f"));
+    say_num(vm, "unlink_trailing_slash=", path1(vm, I_PATH_UNLINK_FILE, 3, "d/g/"));
+    say_num(vm, "rmdir_nonempty=", path1(vm, I_PATH_REMOVE_DIRECTORY, 3, "d"));
+    say_num(vm, "unlink_dir=", path1(vm, I_PATH_UNLINK_FILE, 3, "d"));
+    say_num(vm, "unlink=", path1(vm, I_PATH_UNLINK_FILE, 3, "d/g"));
+    say_num(vm, "rmdir=", path1(vm, I_PATH_REMOVE_DIRECTORY, 3, "d/"));
+    say_num(vm, "readdir_removed_dir=", readdir_count(vm, dfd, "", &found)); /* listing a deleted dir: "." and ".." at most */
+    CALL(fn_i, I_FD_CLOSE, dfd);
+    /* escapes */
+    say_num(vm, "mkdir_dotdot=", path1(vm, I_PATH_CREATE_DIRECTORY, 3, "../x"));
+    say_num(vm, "mkdir_abs=", path1(vm, I_PATH_CREATE_DIRECTORY, 3, "/tmp/x"));
+    say_num(vm, "unlink_dotdot=", path1(vm, I_PATH_UNLINK_FILE, 3, "sub/../../x"));
+    say_num(vm, "rmdir_root=", path1(vm, I_PATH_REMOVE_DIRECTORY, 3, "/"));
+    say_num(vm, "rename_out=", rename2(vm, "hello.txt", "../h"));
+    say_num(vm, "symlink_abs=", symlink2(vm, "/etc", "abs"));
+    say_num(vm, "symlink_up=", symlink2(vm, "../..", "up2"));
+    say_num(vm, "follow_up=", open_file_l(vm, 3, 1, "up2/etc/passwd", &fd));
+    say_num(vm, "mkdir_via_link=", path1(vm, I_PATH_CREATE_DIRECTORY, 3, "up2/x"));
+    say_num(vm, "mkdir_via_link_abs=", path1(vm, I_PATH_CREATE_DIRECTORY, 3, "link/x")); /* link -> /etc */
+    say_num(vm, "unlink_via_link=", path1(vm, I_PATH_UNLINK_FILE, 3, "link/passwd"));
+    {
+        uint32_t n = 3;
+        memcpy(vm->mem_base + STR + 512, "up2", n);
+        say_num(vm, "readlink=", CALL(fn_iiiiii, I_PATH_READLINK, 3, STR + 512, (int32_t)n, 20000, 64, SCRATCH + 200));
+        say_num(vm, "readlink_len=", rd32(vm, SCRATCH + 200));
+    }
+    say_num(vm, "unlink_link=", path1(vm, I_PATH_UNLINK_FILE, 3, "up2"));
+    say_num(vm, "rename_back=", rename2(vm, "hello.txt", "sub/h") * 100 + rename2(vm, "sub/h", "hello.txt"));
+    /* renumber onto a preopen closes it */
+    say_num(vm, "renumber_badfd=", CALL(fn_ii, I_FD_RENUMBER, 3, 77));
+    /* poll_oneoff: no subscriptions; a 1 ms relative monotonic clock */
+    say_num(vm, "poll_none=", CALL(fn_iiii, I_POLL_ONEOFF, 21000, 22000, 0, SCRATCH + 200));
+    uint8_t *sub = vm->mem_base + 21000;
+    memset(sub, 0, 96);
+    uint64_t ud = 0x1234, timeout = 1000000, big = 60000000000ull;
+    memcpy(sub, &ud, 8);
+    sub[8] = 0;       /* clock */
+    sub[16] = 1;      /* monotonic */
+    memcpy(sub + 24, &timeout, 8);
+    memcpy(sub + 48, &ud, 8); /* second: a 60 s realtime clock that must not fire */
+    sub[48] = 0x99;
+    sub[56] = 0;
+    sub[64] = 0;
+    memcpy(sub + 72, &big, 8);
+    say_num(vm, "poll_clock=", CALL(fn_iiii, I_POLL_ONEOFF, 21000, 22000, 2, SCRATCH + 200));
+    say_num(vm, "poll_nevents=", rd32(vm, SCRATCH + 200));
+    say_num(vm, "poll_userdata=", vm->mem_base[22000] + 256 * vm->mem_base[22001]);
+    say_num(vm, "poll_type=", vm->mem_base[22000 + 10]);
 }
 
 static void mode_env(wasmaot_vmctx *vm) {
@@ -313,6 +451,11 @@ static void start(wasmaot_vmctx *vm) {
     } else if (!strcmp(mode, "wasi_walk")) {
         wasmaot_openat2_state = -1; /* exercise the user-space resolver */
         mode_wasi(vm);
+    } else if (!strcmp(mode, "wasi_fs")) {
+        mode_wasi_fs(vm);
+    } else if (!strcmp(mode, "wasi_fs_walk")) {
+        wasmaot_openat2_state = -1;
+        mode_wasi_fs(vm);
     } else if (!strcmp(mode, "env")) {
         mode_env(vm);
     } else if (!strcmp(mode, "bench")) {
