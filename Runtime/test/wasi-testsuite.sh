@@ -27,7 +27,8 @@ shift
 WASMAOT=$(cd "$(dirname "$WASMAOT")" && pwd)/$(basename "$WASMAOT")
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUNTIME=$(cd "$HERE/.." && pwd)
-TS=${WASI_TESTSUITE:-/work/shared/corpora/wasi-testsuite}
+# Default: the shared corpora beside the project checkout (../shared).
+TS=${WASI_TESTSUITE:-$(cd "$RUNTIME/../.." && pwd)/shared/corpora/wasi-testsuite}
 if [ $# -eq 0 ]; then
     set -- "$TS/c/testsuite/wasm32-wasip1" "$TS/rust/testsuite/wasm32-wasip1" \
         "$TS/assemblyscript/testsuite/wasm32-wasip1"
