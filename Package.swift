@@ -38,14 +38,20 @@ let package = Package(
         .target(name: "WasmAOTEmbed", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "CWasmAOTRuntime",
                                                       .product(name: "WasmParser", package: "WasmKit")],
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        // The official spec-test (.wast) runner, over the embedding API.
+        .target(name: "WasmAOTSpec", dependencies: ["WasmAOTEmbed", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit"),
+                                                     .product(name: "WasmParser", package: "WasmKit")],
+                swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .executableTarget(name: "wasmaot", dependencies: [
-            "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink",
+            "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "WasmAOTEmbedTests", dependencies: ["WasmAOTEmbed", .product(name: "WAT", package: "WasmKit")],
+                    swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        .testTarget(name: "SpecTests", dependencies: ["wasmaot", "WasmAOTSpec", "WasmAOTEmbed", "WasmAOTCodegen"],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
     ]

@@ -18,7 +18,7 @@ struct WasmAOT: ParsableCommand {
               wasmaot run --dir . app.wasm -- input.txt # compile for this CPU and run
               wasmaot --version
             """,
-        subcommands: [Compile.self, Run.self]
+        subcommands: [Compile.self, Run.self, SpecTest.self]
     )
 
     @Flag(name: .long, help: "Print compiler, LLVM and runtime versions.")

@@ -1,0 +1,99 @@
+import WAT
+import WasmAOTEmbed
+import WasmParser
+import WasmTypes
+
+/// Conversions between the WAST parser's constants/expectations and embedding `Value`s.
+///
+/// `ref.extern N` is carried as externref pointer bits N+1 in both directions, so that
+/// `ref.extern 0` is not the null reference.
+enum SpecValues {
+    struct Unsupported: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func argument(_ c: WASTConstValue) throws(Unsupported) -> Value {
+        switch c {
+        case .i32(let v): return .i32(v)
+        case .i64(let v): return .i64(v)
+        case .f32(let v): return .f32(v)
+        case .f64(let v): return .f64(v)
+        case .refNull(.abstract(.funcRef)): return .funcref(nil)
+        case .refNull(.abstract(.externRef)): return .externref(nil)
+        case .refNull(let t): throw Unsupported(description: "ref.null \(t) arguments are not supported")
+        case .refExtern(let v): return .externref(UInt(v) + 1)
+        case .refFunc: throw Unsupported(description: "ref.func arguments are not supported")
+        case .refHost: throw Unsupported(description: "ref.host arguments are not supported")
+        case .v128: throw Unsupported(description: "v128 arguments are not supported (no SIMD)")
+        }
+    }
+
+    static func matches(_ actual: Value, _ expected: WASTExpectValue) -> Bool {
+        switch (actual, expected) {
+        case (.i32(let a), .i32(let e)): return a == e
+        case (.i64(let a), .i64(let e)): return a == e
+        // Concrete floats, NaNs included, must match bit for bit (the spec interpreter does too).
+        case (.f32(let a), .f32(let e)): return a == e
+        case (.f64(let a), .f64(let e)): return a == e
+        case (.f32(let a), .f32CanonicalNaN): return a & 0x7fff_ffff == 0x7fc0_0000
+        case (.f32(let a), .f32ArithmeticNaN): return a & 0x7fc0_0000 == 0x7fc0_0000
+        case (.f64(let a), .f64CanonicalNaN): return a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000
+        case (.f64(let a), .f64ArithmeticNaN): return a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000
+        case (.funcref(nil), .refNull(nil)), (.externref(nil), .refNull(nil)): return true
+        case (.funcref(nil), .refNull(.abstract(.funcRef)?)): return true
+        case (.externref(nil), .refNull(.abstract(.externRef)?)): return true
+        case (.funcref(let p), .refFunc): return p != nil
+        case (.externref(let p?), .refExtern(let v)): return v.map { UInt($0) + 1 == p } ?? true
+        case (_, .either(let candidates)): return candidates.contains { matches(actual, $0) }
+        default: return false
+        }
+    }
+
+    static func describe(_ v: Value) -> String {
+        switch v {
+        case .i32(let x): return "i32:\(Int32(bitPattern: x))"
+        case .i64(let x): return "i64:\(Int64(bitPattern: x))"
+        case .f32(let x): return "f32:\(describeF32(x))"
+        case .f64(let x): return "f64:\(describeF64(x))"
+        case .funcref(nil): return "ref.null func"
+        case .funcref(let p?): return "ref.func@0x\(String(p, radix: 16))"
+        case .externref(nil): return "ref.null extern"
+        case .externref(let p?): return p > 0 && p <= UInt(UInt32.max) + 1 ? "ref.extern \(p - 1)" : "ref.extern@0x\(String(p, radix: 16))"
+        }
+    }
+
+    static func describe(_ e: WASTExpectValue) -> String {
+        switch e {
+        case .i32(let x): return "i32:\(Int32(bitPattern: x))"
+        case .i64(let x): return "i64:\(Int64(bitPattern: x))"
+        case .f32(let x): return "f32:\(describeF32(x))"
+        case .f64(let x): return "f64:\(describeF64(x))"
+        case .f32CanonicalNaN: return "f32:nan:canonical"
+        case .f32ArithmeticNaN: return "f32:nan:arithmetic"
+        case .f64CanonicalNaN: return "f64:nan:canonical"
+        case .f64ArithmeticNaN: return "f64:nan:arithmetic"
+        case .refNull(let t?): return "ref.null \(t == .funcRef ? "func" : t == .externRef ? "extern" : "\(t)")"
+        case .refNull(nil): return "ref.null"
+        case .refFunc(let i): return "ref.func\(i.map { " \($0)" } ?? "")"
+        case .refExtern(let v): return "ref.extern\(v.map { " \($0)" } ?? "")"
+        case .either(let c): return "(either \(c.map(describe).joined(separator: " ")))"
+        default: return "\(e)"
+        }
+    }
+
+    static func describe(_ values: [Value]) -> String { "[" + values.map(describe).joined(separator: ", ") + "]" }
+    static func describe(_ values: [WASTExpectValue]) -> String { "[" + values.map(describe).joined(separator: ", ") + "]" }
+
+    static func describeF32(_ bits: UInt32) -> String {
+        let f = Float(bitPattern: bits)
+        return f.isNaN ? "nan(0x\(String(bits, radix: 16)))" : "\(f) (0x\(String(bits, radix: 16)))"
+    }
+
+    static func describeF64(_ bits: UInt64) -> String {
+        let f = Double(bitPattern: bits)
+        return f.isNaN ? "nan(0x\(String(bits, radix: 16)))" : "\(f) (0x\(String(bits, radix: 16)))"
+    }
+}
+
+// WasmTypes has its own `Value`; this target means the embedding one.
+typealias Value = WasmAOTEmbed.Value

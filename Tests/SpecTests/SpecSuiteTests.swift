@@ -1,0 +1,71 @@
+import Foundation
+import WasmAOTCodegen
+import WasmAOTEmbed
+import WasmAOTSpec
+import XCTest
+
+/// The official Wasm 2.0 spec tests: every non-SIMD script of ../shared/corpora/spec/wasm-2.0.
+final class SpecSuiteTests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let corpus = packageRoot.appendingPathComponent("../shared/corpora/spec/wasm-2.0").standardized
+
+    private func scripts() throws -> [String] {
+        let dir = Self.corpus.path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw XCTSkip("spec corpus not found at \(dir) (expected ../shared/corpora/spec/wasm-2.0 next to the package)")
+        }
+        return names.filter { $0.hasSuffix(".wast") && !SpecRunner.isSIMD($0) }.sorted().map { "\(dir)/\($0)" }
+    }
+
+    /// All 90 scripts, each in its own `wasmaot spec-test` child process: instances are never
+    /// freed and the runtime tracks at most 256 memory reservations, so the suite does not fit in
+    /// one process (and a crash then fails one script, not the test run).
+    func testWasm20SpecSuite() throws {
+        let files = try scripts()
+        XCTAssertEqual(files.count, 90, "expected the 90 non-SIMD Wasm 2.0 scripts in \(Self.corpus.path)")
+        // The test executable sits next to the executables of the same build.
+        let candidates = [
+            URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("wasmaot").path,
+            Self.packageRoot.appendingPathComponent(".build/debug/wasmaot").path,
+            Self.packageRoot.appendingPathComponent(".build/release/wasmaot").path,
+        ]
+        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("the wasmaot binary was not found (looked for \(candidates.joined(separator: ", "))); run `swift build` first")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["spec-test", "--isolate", "--verbose", "--timing"] + files
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let summaries = lines.filter { line in files.contains { line.hasPrefix(($0 as NSString).lastPathComponent + ": ") } }
+        print(summaries.joined(separator: "\n"))
+        print(lines.last ?? "")
+        XCTAssertEqual(summaries.count, files.count, "a summary line per script")
+        let failing = summaries.filter { !$0.contains(" 0 failed") }
+        XCTAssertEqual(process.terminationStatus, 0, "spec failures:\n" + failing.joined(separator: "\n")
+            + "\n" + lines.filter { !summaries.contains($0) }.prefix(100).joined(separator: "\n"))
+    }
+
+    /// The runner library in process on a few scripts: counts equal the number of commands.
+    func testRunnerInProcess() throws {
+        let dir = Self.corpus.path
+        guard FileManager.default.fileExists(atPath: dir) else {
+            throw XCTSkip("spec corpus not found at \(dir) (expected ../shared/corpora/spec/wasm-2.0 next to the package)")
+        }
+        let runner = try SpecRunner(engine: try Engine(), opt: .o1)
+        for (name, commands) in [("address.wast", 260), ("linking.wast", 132), ("imports.wast", 178)] {
+            let r = runner.run(path: "\(dir)/\(name)")
+            print(r.summary)
+            XCTAssertEqual(r.passed + r.failed, commands, name)
+            XCTAssertEqual(r.failed, 0, r.failures.map(\.description).joined(separator: "\n"))
+        }
+        let simd = runner.run(path: "\(dir)/simd_address.wast")
+        XCTAssertEqual(simd.summary, "simd_address.wast: skipped (SIMD not supported yet)")
+        XCTAssertEqual(simd.passed, 0)
+    }
+}
