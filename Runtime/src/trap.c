@@ -61,8 +61,10 @@ _Noreturn void wasmaot_trap(int kind) {
 
 /* ---- Memory reservations ----
  * A fixed array claimed with CAS so registration never takes a lock the signal handler could be
- * waiting on. 256 live memories per process is plenty for executables and tests. */
-#define MAX_RESERVATIONS 256
+ * waiting on. */
+/* 4096 x 8 GiB = 32 TiB of the 128 TiB user address space: room for a spec script's worth of
+ * never-freed embedding instances. */
+#define MAX_RESERVATIONS 4096
 static struct { uintptr_t base, end; } reservations[MAX_RESERVATIONS];
 
 int wasmaot_reservation_register(void *base, uint64_t len) {

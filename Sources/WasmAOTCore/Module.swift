@@ -45,6 +45,47 @@ public struct WasmModule: Sendable {
 
     /// Decodes and validates everything except function bodies.
     public static func decode(bytes: [UInt8]) throws(CompileError) -> WasmModule {
+        var bytes = bytes
+        while true {
+            let module = try decodeOnce(bytes)
+            // WasmKit 0.4.2 reads the 0xFC prefix's sub-opcode as one byte, but it is a u32 LEB
+            // and may be encoded overlong (`fc 80 00`). Rewrite such spots to the same number of
+            // bytes, `01 … fc 00` (nops before the canonical form), and decode again.
+            guard let patched = canonicalizingPrefixedOpcode(module, bytes) else { return module }
+            bytes = patched
+        }
+    }
+
+    /// The module with its first overlong 0xFC sub-opcode rewritten, or nil if it has none.
+    static func canonicalizingPrefixedOpcode(_ module: WasmModule, _ bytes: [UInt8]) -> [UInt8]? {
+        for code in module.codes {
+            var parser = ExpressionParser(code: code)
+            do {
+                while try parser.parse() != nil {}
+            } catch {
+                guard "\(error)".contains("Illegal opcode: [252, ") else { continue }
+                let end = min(parser.offset, bytes.count - 1)
+                for p in stride(from: end, through: max(0, end - 6), by: -1) where bytes[p] == 0xFC {
+                    // A u32 LEB: at most 5 bytes, the 5th without continuation and unused bits.
+                    var value: UInt32 = 0, length = 0, terminated = false
+                    while p + 1 + length < bytes.count, length < 5 {
+                        let byte = bytes[p + 1 + length]
+                        if length == 4 && byte & 0xF0 != 0 { break }
+                        value |= UInt32(byte & 0x7F) << (7 * UInt32(length))
+                        length += 1
+                        if byte & 0x80 == 0 { terminated = true; break }
+                    }
+                    guard terminated, length >= 2, value < 0x80 else { continue }
+                    var patched = bytes
+                    patched.replaceSubrange(p..<(p + 1 + length), with: Array(repeating: 0x01, count: length - 1) + [0xFC, UInt8(value)])
+                    return patched
+                }
+            }
+        }
+        return nil
+    }
+
+    static func decodeOnce(_ bytes: [UInt8]) throws(CompileError) -> WasmModule {
         var module = WasmModule()
         var parser = Parser(bytes: bytes, features: features)
         var functionSection: [UInt32]? = nil
@@ -146,8 +187,9 @@ public struct WasmModule: Sendable {
     }
 
     /// A parser error inside a function body, located at that function.
-    public static func locate(_ error: WasmParserError, function: UInt32, name: String?) -> CompileError {
+    public static func locate(_ error: WasmParserError, function: UInt32, name: String?, offset: Int) -> CompileError {
         var located = convert(error)
+        located.offset = offset
         located.function = function
         located.functionName = name
         return located

@@ -31,9 +31,11 @@ struct ModuleValidator {
             let type = module.globals[module.importedGlobalCount + i].valueType
             try checkConstant(initializer, type: type)
         }
-        var names = Set<String>()
+        // Names are byte strings: Swift's String equality would merge canonically equivalent
+        // Unicode spellings ("Å" vs "A\u{30A}") that Wasm keeps apart.
+        var names = Set<[UInt8]>()
         for export in module.exports {
-            guard names.insert(export.name).inserted else { throw CompileError("duplicate export name") }
+            guard names.insert(Array(export.name.utf8)).inserted else { throw CompileError("duplicate export name") }
             switch export.descriptor {
             case .function(let i): try checkIndex(i, module.functionTypeIndices.count, "function")
             case .table(let i): try checkIndex(i, module.tables.count, "table")

@@ -116,7 +116,10 @@ public final class Instance: @unchecked Sendable {
 
     public func export(_ name: String) -> Extern? {
         let d = desc
-        for i in 0..<Int(d.num_exports) where String(cString: d.exports[i].name) == name {
+        // Byte comparison against the decoded names (the descriptor's C strings stop at a NUL,
+        // which Wasm names may contain): canonically equivalent spellings stay different names.
+        let wanted = Array(name.utf8)
+        for (i, export) in module.wasm.exports.enumerated() where Array(export.name.utf8) == wanted {
             let e = d.exports[i]
             switch e.kind {
             case 0: return .function(function(e.index))

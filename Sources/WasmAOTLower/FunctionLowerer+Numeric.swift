@@ -21,6 +21,27 @@ extension FunctionLowerer {
 
     private func bool(_ v: LLVMValueRef) -> LLVMValueRef { LLVMBuildZExt(b, v, ir.i32, "") }
 
+    /// Wasm arithmetic must return a quiet ("arithmetic") NaN for NaN inputs. LLVM folds
+    /// identities such as x-0, x*1, x/-1 and demote(promote(x)) to x or -x and lets minimum
+    /// pass a signalling NaN through; setting the quiet bit on a NaN result restores the rule
+    /// (a canonical NaN stays canonical) without giving up those folds for other values.
+    private func quiet(_ v: LLVMValueRef, _ t: ValueType) -> LLVMValueRef {
+        let intType = t == .f32 ? ir.i32 : ir.i64
+        let quietBit = t == .f32 ? ir.c32(0x0040_0000) : ir.c64u(0x0008_0000_0000_0000)
+        let bits = LLVMBuildBitCast(b, v, intType, "")
+        let quieted = LLVMBuildBitCast(b, LLVMBuildOr(b, bits, quietBit, ""), ir.type(t), "")
+        let isNaN = LLVMBuildFCmp(b, LLVMRealUNO, v, v, "")
+        return LLVMBuildSelect(b, isNaN, quieted, v, "")
+    }
+
+    /// True for the constants that make add/sub/mul/div an identity or a negation.
+    private func isIdentityConstant(_ v: LLVMValueRef) -> Bool {
+        guard LLVMIsAConstantFP(v) != nil else { return false }
+        var lossy: LLVMBool = 0
+        let d = LLVMConstRealGetDouble(v, &lossy)
+        return d == 0 || d == 1 || d == -1
+    }
+
     func eqz(_ t: ValueType) throws(CompileError) {
         try unaryOp(t, .i32) { bool(LLVMBuildICmp(b, LLVMIntEQ, $0, LLVMConstNull(ir.type(t)), "")) }
     }
@@ -109,6 +130,16 @@ extension FunctionLowerer {
         func simple(_ t: ValueType, _ f: Build) throws(CompileError) {
             try binaryOp(t, t) { f(b, $0, $1, "")! }
         }
+        /// Float arithmetic: quieted when an operand is a constant LLVM could fold away.
+        func float(_ t: ValueType, _ f: Build) throws(CompileError) {
+            try binaryOp(t, t) { l, r in
+                let v = f(b, l, r, "")!
+                return isIdentityConstant(l) || isIdentityConstant(r) ? quiet(v, t) : v
+            }
+        }
+        func minMax(_ t: ValueType, _ name: String) throws(CompileError) {
+            try binaryOp(t, t) { quiet(ir.callIntrinsic(name, [ir.type(t)], [$0, $1]), t) }
+        }
         func shift(_ t: ValueType, _ f: Build) throws(CompileError) {
             let mask = t == .i32 ? ir.c32(31) : ir.c64(63)
             try binaryOp(t, t) { f(b, $0, LLVMBuildAnd(b, $1, mask, ""), "")! }
@@ -167,19 +198,19 @@ extension FunctionLowerer {
         case .i64ShrU: try shift(.i64, LLVMBuildLShr)
         case .i64Rotl: try intrinsic(.i64, "llvm.fshl", rotate: true)
         case .i64Rotr: try intrinsic(.i64, "llvm.fshr", rotate: true)
-        case .f32Add: try simple(.f32, LLVMBuildFAdd)
-        case .f32Sub: try simple(.f32, LLVMBuildFSub)
-        case .f32Mul: try simple(.f32, LLVMBuildFMul)
-        case .f32Div: try simple(.f32, LLVMBuildFDiv)
-        case .f32Min: try intrinsic(.f32, "llvm.minimum")
-        case .f32Max: try intrinsic(.f32, "llvm.maximum")
+        case .f32Add: try float(.f32, LLVMBuildFAdd)
+        case .f32Sub: try float(.f32, LLVMBuildFSub)
+        case .f32Mul: try float(.f32, LLVMBuildFMul)
+        case .f32Div: try float(.f32, LLVMBuildFDiv)
+        case .f32Min: try minMax(.f32, "llvm.minimum")
+        case .f32Max: try minMax(.f32, "llvm.maximum")
         case .f32Copysign: try intrinsic(.f32, "llvm.copysign")
-        case .f64Add: try simple(.f64, LLVMBuildFAdd)
-        case .f64Sub: try simple(.f64, LLVMBuildFSub)
-        case .f64Mul: try simple(.f64, LLVMBuildFMul)
-        case .f64Div: try simple(.f64, LLVMBuildFDiv)
-        case .f64Min: try intrinsic(.f64, "llvm.minimum")
-        case .f64Max: try intrinsic(.f64, "llvm.maximum")
+        case .f64Add: try float(.f64, LLVMBuildFAdd)
+        case .f64Sub: try float(.f64, LLVMBuildFSub)
+        case .f64Mul: try float(.f64, LLVMBuildFMul)
+        case .f64Div: try float(.f64, LLVMBuildFDiv)
+        case .f64Min: try minMax(.f64, "llvm.minimum")
+        case .f64Max: try minMax(.f64, "llvm.maximum")
         case .f64Copysign: try intrinsic(.f64, "llvm.copysign")
         }
     }
@@ -222,12 +253,12 @@ extension FunctionLowerer {
         case .f32ConvertI32U: try cast(.i32, .f32, LLVMUIToFP)
         case .f32ConvertI64S: try cast(.i64, .f32, LLVMSIToFP)
         case .f32ConvertI64U: try cast(.i64, .f32, LLVMUIToFP)
-        case .f32DemoteF64: try cast(.f64, .f32, LLVMFPTrunc)
+        case .f32DemoteF64: try unaryOp(.f64, .f32) { quiet(LLVMBuildFPTrunc(b, $0, ir.f32, ""), .f32) }
         case .f64ConvertI32S: try cast(.i32, .f64, LLVMSIToFP)
         case .f64ConvertI32U: try cast(.i32, .f64, LLVMUIToFP)
         case .f64ConvertI64S: try cast(.i64, .f64, LLVMSIToFP)
         case .f64ConvertI64U: try cast(.i64, .f64, LLVMUIToFP)
-        case .f64PromoteF32: try cast(.f32, .f64, LLVMFPExt)
+        case .f64PromoteF32: try unaryOp(.f32, .f64) { quiet(LLVMBuildFPExt(b, $0, ir.f64, ""), .f64) }
         case .i32ReinterpretF32: try cast(.f32, .i32, LLVMBitCast)
         case .i64ReinterpretF64: try cast(.f64, .i64, LLVMBitCast)
         case .f32ReinterpretI32: try cast(.i32, .f32, LLVMBitCast)

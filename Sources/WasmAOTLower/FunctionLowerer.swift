@@ -108,7 +108,8 @@ final class FunctionLowerer: AnyInstructionVisitor {
                 try visit(visitor: &visitor)
             }
         } catch let error as WasmParserError {
-            throw WasmModule.locate(error, function: index, name: m.functionName(index))
+            // The error's own offset is relative to the body; the parser's is the module's.
+            throw WasmModule.locate(error, function: index, name: m.functionName(index), offset: parser.offset)
         } catch let error as CompileError {
             throw error
         } catch {
@@ -194,7 +195,9 @@ final class FunctionLowerer: AnyInstructionVisitor {
     func pop(_ expected: ValueType? = nil) throws(CompileError) -> Operand {
         let frame = frames[frames.count - 1]
         if stack.count == frame.height {
-            if frame.unreachable || frame.dead {
+            // Only code after br/return/unreachable *in this frame* sees a polymorphic stack; a
+            // block that merely starts in dead code is validated normally.
+            if frame.unreachable {
                 return Operand(type: expected, value: nil)
             }
             throw error("type mismatch: operand stack is empty")
