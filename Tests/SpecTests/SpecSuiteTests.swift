@@ -18,9 +18,9 @@ final class SpecSuiteTests: XCTestCase {
         return names.filter { $0.hasSuffix(".wast") && !SpecRunner.isSIMD($0) }.sorted().map { "\(dir)/\($0)" }
     }
 
-    /// All 90 scripts, each in its own `wasmaot spec-test` child process: instances are never
-    /// freed and the runtime tracks at most 256 memory reservations, so the suite does not fit in
-    /// one process (and a crash then fails one script, not the test run).
+    /// All 90 scripts, each in its own `wasmaot spec-test` child process: embedding instances are
+    /// never freed (shared tables may point into them), so each script gets a fresh address
+    /// space, and a crash fails one script, not the test run.
     func testWasm20SpecSuite() throws {
         let files = try scripts()
         XCTAssertEqual(files.count, 90, "expected the 90 non-SIMD Wasm 2.0 scripts in \(Self.corpus.path)")
