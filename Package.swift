@@ -42,8 +42,10 @@ let package = Package(
         .target(name: "WasmAOTSpec", dependencies: ["WasmAOTEmbed", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit"),
                                                      .product(name: "WasmParser", package: "WasmKit")],
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        // Content-addressed artifact store (`wasmaot run`, `wasmaot cache`, the OCI handler).
+        .target(name: "WasmAOTCache", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "wasmaot", dependencies: [
-            "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec",
+            "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec", "WasmAOTCache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
@@ -53,6 +55,7 @@ let package = Package(
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "SpecTests", dependencies: ["wasmaot", "WasmAOTSpec", "WasmAOTEmbed", "WasmAOTCodegen"],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        .testTarget(name: "WasmAOTCacheTests", dependencies: ["WasmAOTCache"]),
         .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
     ]
 )

@@ -29,27 +29,19 @@ struct Run: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the guest.")
     var arguments: [String] = []
 
+    @OptionGroup var cache: CacheOptions
+
     mutating func run() throws {
         var guestArgs = arguments
         try consumeTrailingOptions(&guestArgs)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wasmaot-run-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let executable = dir.appendingPathComponent("module").path
-        let pipeline = Pipeline(input: input, output: executable, opt: OptLevel(rawValue: codegen.optLevel)!,
-                                architecture: .host, cpu: .native, emit: .exe)
-        do {
-            try pipeline.run()
-        } catch {
-            fail(error.description)
-        }
+        // Compiled once per (module, compiler, CPU, options); later runs start the cached artifact.
+        let artifact = cachedArtifact(input: input, opt: OptLevel(rawValue: codegen.optLevel)!, cache: cache.open())
         var config = wasi.wasiString
         if benchTiming { config += " --bench-timing" }
         var environment = ProcessInfo.processInfo.environment
         environment["WASMAOT_WASI"] = config
-        let status = spawnAndWait(executable, argv: [input] + guestArgs, environment: environment)
-        try? FileManager.default.removeItem(at: dir)
-        Foundation.exit(status)
+        // exec: the guest's exit status and signals are ours, with no process in between.
+        execute(artifact.path, argv: [input] + guestArgs, environment: environment)
     }
 
     /// Leading wasmaot options after the module path, up to the first guest argument or `--`.
@@ -79,23 +71,9 @@ struct Run: ParsableCommand {
     }
 }
 
-/// posix_spawn + wait, so the temporary artifact can be removed afterwards. A guest killed by a
-/// signal is reported the way shells do (128 + signal).
-func spawnAndWait(_ path: String, argv: [String], environment: [String: String]) -> Int32 {
-    var pid: pid_t = 0
+func execute(_ path: String, argv: [String], environment: [String: String]) -> Never {
     let cArgs = argv.map { strdup($0) } + [nil]
     let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        cArgs.forEach { free($0) }
-        cEnv.forEach { free($0) }
-    }
-    let rc = posix_spawn(&pid, path, nil, nil, cArgs, cEnv)
-    guard rc == 0 else { fail("cannot start \(path): \(String(cString: strerror(rc)))") }
-    // Let the guest, not us, react to ^C; we only relay its status.
-    signal(SIGINT, SIG_IGN)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let signalNumber = status & 0x7f
-    if signalNumber == 0 { return (status >> 8) & 0xff }
-    return 128 + signalNumber
+    execve(path, cArgs, cEnv)
+    fail("cannot start \(path): \(String(cString: strerror(errno)))")
 }

@@ -15,10 +15,11 @@ struct WasmAOT: ParsableCommand {
               wasmaot compile app.wasm -o app          # static executable (x86-64-v2 baseline)
               wasmaot compile app.wasm -o app --dir .::/data --env MODE=prod
               WASMAOT_WASI='--dir .' ./app input.txt    # override WASI config at start
-              wasmaot run --dir . app.wasm -- input.txt # compile for this CPU and run
+              wasmaot run --dir . app.wasm -- input.txt # compile for this CPU (cached) and run
+              wasmaot cache list                        # what `run` has compiled
               wasmaot --version
             """,
-        subcommands: [Compile.self, Run.self, SpecTest.self]
+        subcommands: [Compile.self, Run.self, Cache.self, SpecTest.self]
     )
 
     @Flag(name: .long, help: "Print compiler, LLVM and runtime versions.")

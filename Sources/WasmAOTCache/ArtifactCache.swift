@@ -1,0 +1,216 @@
+import Crypto
+import Foundation
+
+/// What an artifact was built from; its SHA-256 is the cache key.
+public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
+    public let hex: String
+    public let moduleDigest: String
+
+    /// Module bytes + compiler identity (`wasmaot --version`) + target (triple, CPU) + codegen
+    /// options: anything that changes the artifact changes the key.
+    public init(module: [UInt8], identity: String, target: String, options: String) {
+        moduleDigest = sha256Hex(Data(module))
+        let material = ["wasmaot-cache-v1", moduleDigest, identity, target, options].joined(separator: "\0")
+        hex = sha256Hex(Data(material.utf8))
+    }
+
+    public var description: String { hex }
+}
+
+/// The record stored beside each artifact; an artifact whose size or digest disagrees with it is
+/// discarded and rebuilt, never executed.
+public struct CacheEntry: Codable, Sendable {
+    public var key: String
+    public var moduleDigest: String
+    public var identity: String
+    public var target: String
+    public var options: String
+    public var size: UInt64
+    public var sha256: String
+    public var created: Date
+    /// Not stored: the entry folder's modification time, refreshed on every hit (for gc).
+    public var lastUsed: Date?
+}
+
+public struct CacheError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Content-addressed store of compiled artifacts:
+///   ROOT/entries/KEY/{artifact,entry.json}   published by renaming a finished folder
+///   ROOT/locks/KEY.lock                     flock: one compile per key, others wait and reuse
+///   ROOT/tmp/                               work in progress (same file system as entries/)
+public final class ArtifactCache: @unchecked Sendable {
+    public let root: URL
+    let fm = FileManager.default
+
+    public init(root: URL) throws(CacheError) {
+        self.root = root
+        for sub in ["entries", "locks", "tmp"] {
+            do {
+                try fm.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
+            } catch {
+                throw CacheError("cannot create the cache at \(root.path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// `$WASMAOT_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmaot`, else `~/.cache/wasmaot`.
+    public static func defaultRoot() -> URL {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["WASMAOT_CACHE_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("wasmaot") }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/wasmaot")
+    }
+
+    func entryDir(_ key: String) -> URL { root.appendingPathComponent("entries/\(key)") }
+
+    /// The artifact for `key`, compiling it with `compile(temporaryPath)` when absent or invalid.
+    /// Concurrent callers with the same key compile once; the others wait and reuse.
+    public func artifact(for key: CacheKey, identity: String, target: String, options: String,
+                         compile: (String) throws -> Void) throws -> (path: URL, compiled: Bool) {
+        if let hit = validEntry(key.hex) { return (hit, false) }
+        let lock = try acquireLock(key.hex)
+        defer { close(lock) }
+        if let hit = validEntry(key.hex) { return (hit, false) }
+        try? fm.removeItem(at: entryDir(key.hex))
+
+        let work = root.appendingPathComponent("tmp/\(key.hex).\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
+        try? fm.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: work) }
+        let artifact = work.appendingPathComponent("artifact")
+        try compile(artifact.path)
+        guard let data = fm.contents(atPath: artifact.path) else { throw CacheError("compiler produced no artifact") }
+        try fsyncFile(artifact.path)
+        let entry = CacheEntry(key: key.hex, moduleDigest: key.moduleDigest, identity: identity, target: target,
+                               options: options, size: UInt64(data.count), sha256: sha256Hex(data), created: Date())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let record = work.appendingPathComponent("entry.json")
+        do {
+            try encoder.encode(entry).write(to: record)
+        } catch {
+            throw CacheError("cannot write \(record.path): \(error.localizedDescription)")
+        }
+        try fsyncFile(record.path)
+        // Publishing is one rename of the finished folder: readers see all of it or nothing.
+        guard rename(work.path, entryDir(key.hex).path) == 0 else {
+            throw CacheError("cannot publish \(key.hex): \(String(cString: strerror(errno)))")
+        }
+        try? fsyncFile(root.appendingPathComponent("entries").path)
+        return (entryDir(key.hex).appendingPathComponent("artifact"), true)
+    }
+
+    /// The artifact path if the entry exists and matches its recorded size and digest; a bad
+    /// entry is removed. A hit refreshes the entry's use time (gc evicts least recently used).
+    public func validEntry(_ key: String) -> URL? {
+        let dir = entryDir(key)
+        let artifact = dir.appendingPathComponent("artifact")
+        guard let entry = readEntry(key), let data = fm.contents(atPath: artifact.path) else {
+            if fm.fileExists(atPath: dir.path) { discard(key) }
+            return nil
+        }
+        guard UInt64(data.count) == entry.size, sha256Hex(data) == entry.sha256 else {
+            discard(key)
+            return nil
+        }
+        utimes(dir.path, nil)
+        return artifact
+    }
+
+    private func discard(_ key: String) {
+        // Move aside first so a concurrent reader never sees a half-deleted folder as valid.
+        let trash = root.appendingPathComponent("tmp/discard.\(key).\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
+        if rename(entryDir(key).path, trash.path) == 0 { try? fm.removeItem(at: trash) }
+    }
+
+    func readEntry(_ key: String) -> CacheEntry? {
+        let dir = entryDir(key)
+        guard let data = fm.contents(atPath: dir.appendingPathComponent("entry.json").path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard var entry = try? decoder.decode(CacheEntry.self, from: data), entry.key == key else { return nil }
+        entry.lastUsed = (try? fm.attributesOfItem(atPath: dir.path))?[.modificationDate] as? Date
+        return entry
+    }
+
+    private func acquireLock(_ key: String) throws -> Int32 {
+        let path = root.appendingPathComponent("locks/\(key).lock").path
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CacheError("cannot open lock \(path): \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                close(fd)
+                throw CacheError("cannot lock \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        return fd
+    }
+
+    private func fsyncFile(_ path: String) throws(CacheError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CacheError("cannot open \(path) to sync it") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw CacheError("fsync \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    // MARK: maintenance
+
+    public func list() -> [CacheEntry] {
+        let keys = (try? fm.contentsOfDirectory(atPath: root.appendingPathComponent("entries").path)) ?? []
+        return keys.compactMap(readEntry).sorted { ($0.lastUsed ?? $0.created) > ($1.lastUsed ?? $1.created) }
+    }
+
+    /// The entry whose key starts with `prefix` (unique prefixes are enough, as with git).
+    public func info(_ prefix: String) throws(CacheError) -> CacheEntry {
+        let matches = list().filter { $0.key.hasPrefix(prefix.lowercased()) }
+        guard matches.count == 1 else {
+            throw CacheError(matches.isEmpty ? "no cache entry \(prefix)" : "\(prefix) is ambiguous (\(matches.count) entries)")
+        }
+        return matches[0]
+    }
+
+    /// Evicts least recently used entries until the cache holds at most `maxSize` bytes.
+    public func gc(maxSize: UInt64) -> (removed: Int, freed: UInt64, kept: UInt64) {
+        var entries = list()
+        var total = entries.reduce(UInt64(0)) { $0 + $1.size }
+        var removed = 0
+        var freed: UInt64 = 0
+        while total > maxSize, let oldest = entries.popLast() {
+            let lock = try? acquireLock(oldest.key)
+            discard(oldest.key)
+            if let lock { close(lock) }
+            total -= oldest.size
+            freed += oldest.size
+            removed += 1
+        }
+        return (removed, freed, total)
+    }
+
+    public func clear() -> Int {
+        let entries = list()
+        for entry in entries { discard(entry.key) }
+        return entries.count
+    }
+}
+
+/// Hex SHA-256, for keys and for shortening long key material in displays.
+public func sha256Hex(_ data: Data) -> String {
+    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+}
+
+/// "512K", "100M", "2G", "12345" → bytes.
+public func parseSize(_ text: String) -> UInt64? {
+    let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+    var digits = text.uppercased()
+    if digits.hasSuffix("B") { digits.removeLast() }
+    var multiplier: UInt64 = 1
+    if let last = digits.last, let unit = units[last] {
+        multiplier = unit
+        digits.removeLast()
+    }
+    guard let value = UInt64(digits) else { return nil }
+    return value * multiplier
+}

@@ -1,0 +1,67 @@
+import Foundation
+import WAT
+import XCTest
+
+/// `wasmaot run` compiles once per module into the cache; bad entries are rebuilt, failed
+/// compiles leave nothing behind, concurrent runs share one artifact.
+final class CacheCLITests: XCTestCase {
+    private let hello = """
+        (module
+          (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 16) "cached\\n")
+          (func (export "_start")
+            (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 7))
+            (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+            (call $exit (i32.const 7))))
+        """
+
+    private func entries(_ cacheDir: URL) throws -> [String] {
+        let r = try Proc.run(try Paths.wasmaot(), ["cache", "list", "--cache-dir", cacheDir.path])
+        XCTAssertEqual(r.status, 0, r.summary)
+        return r.stdoutText.split(separator: "\n").dropLast().map(String.init)
+    }
+
+    func testRunCompilesOnceAndRebuildsBadEntries() throws {
+        let dir = try makeTempDir("cache")
+        let cacheDir = dir.appendingPathComponent("cache")
+        let wasm = try watFile(hello, in: dir)
+        let env = ["WASMAOT_CACHE_DIR": cacheDir.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+
+        // Two concurrent cold runs: one compile, one entry, both print and exit 7.
+        let results = concurrentMap([0, 1]) { _ in try? WasmAOT.run([wasm.path], environment: env) }
+        for r in results {
+            XCTAssertEqual(r?.status, 7, r?.summary ?? "no result")
+            XCTAssertEqual(r?.stdoutText, "cached\n")
+        }
+        XCTAssertEqual(try entries(cacheDir).count, 1)
+        let artifactDirs = try FileManager.default.contentsOfDirectory(atPath: cacheDir.appendingPathComponent("entries").path)
+        XCTAssertEqual(artifactDirs.count, 1)
+        let artifact = cacheDir.appendingPathComponent("entries/\(artifactDirs[0])/artifact")
+        let built = try FileManager.default.attributesOfItem(atPath: artifact.path)[.modificationDate] as? Date
+
+        // A warm run reuses the artifact untouched.
+        Thread.sleep(forTimeInterval: 1.1)
+        XCTAssertEqual(try WasmAOT.run([wasm.path], environment: env).status, 7)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: artifact.path)[.modificationDate] as? Date, built)
+
+        // A tampered artifact is never executed: it is discarded and rebuilt.
+        try Data("#!/bin/sh\necho tampered\n".utf8).write(to: artifact)
+        let r = try WasmAOT.run([wasm.path], environment: env)
+        XCTAssertEqual(r.status, 7, r.summary)
+        XCTAssertEqual(r.stdoutText, "cached\n")
+        XCTAssertEqual(try entries(cacheDir).count, 1)
+    }
+
+    func testCompileErrorLeavesNothingInTheCache() throws {
+        let dir = try makeTempDir("cachebad")
+        let cacheDir = dir.appendingPathComponent("cache")
+        let bad = try write(Array("\0asm garbage".utf8), to: dir, as: "bad.wasm")
+        let r = try WasmAOT.run([bad.path], environment: ["WASMAOT_CACHE_DIR": cacheDir.path, "PATH": "/usr/bin:/bin"])
+        XCTAssertEqual(r.status, 1, r.summary)
+        XCTAssertTrue(r.stderrText.hasPrefix("error: \(bad.path):"), r.stderrText)
+        XCTAssertEqual(try entries(cacheDir), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cacheDir.appendingPathComponent("tmp").path), [])
+    }
+}
