@@ -123,10 +123,18 @@ struct Cache: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Compile a module for this machine into the cache (or reuse it) and print the artifact path.")
         @OptionGroup var cache: CacheOptions
         @Option(name: .customShort("O", allowingJoined: true), help: "Optimization level 0-3.") var optLevel: Int = 2
+        @Flag(name: .customLong("trust-image-artifacts"), help: "Use MODULE.wasmaot/<arch> from `compile --for-image` when module digest, compiler identity and architecture match.")
+        var trustImageArtifacts = false
         @Argument(help: "Module (.wasm).") var input: String
 
         func run() {
             guard let opt = OptLevel(rawValue: optLevel) else { fail("-O expects 0, 1, 2 or 3") }
+            if trustImageArtifacts, let data = FileManager.default.contents(atPath: input) {
+                let check = ImageArtifacts.verified(module: input, moduleBytes: Array(data), identity: WasmAOT.identity(),
+                                                    arch: Architecture.host.rawValue)
+                if let path = check.path { return print(path) }
+                FileHandle.standardError.write(Data("wasmaot: not using the image artifact: \(check.reason); compiling\n".utf8))
+            }
             print(cachedArtifact(input: input, opt: opt, cache: cache.open()).path)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WasmAOTCache
 import WasmAOTCodegen
 
 struct Compile: ParsableCommand {
@@ -14,14 +15,18 @@ struct Compile: ParsableCommand {
               wasmaot compile app.wasm -o app -O3 --cpu native
               wasmaot compile app.wasm -o app.ll --emit llvm-ir
               wasmaot compile app.wasm -o app --dir /srv/data::/data --env LANG=C
+              wasmaot compile app.wasm --for-image      # app.wasm.wasmaot/x86_64 + manifest.json
             """
     )
 
     @Argument(help: "Input module (.wasm).")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Output file.")
-    var output: String
+    @Option(name: .shortAndLong, help: "Output file (not with --for-image).")
+    var output: String?
+
+    @Flag(name: .customLong("for-image"), help: "Write IN.wasm.wasmaot/<arch> + manifest.json for a container image (see README).")
+    var forImage = false
 
     @OptionGroup var codegen: CodegenOptions
 
@@ -37,11 +42,17 @@ struct Compile: ParsableCommand {
         guard Pipeline.Emit(rawValue: emit) != nil else {
             throw ValidationError("--emit expects one of exe, obj, asm, llvm-ir")
         }
+        if forImage {
+            guard output == nil, emit == "exe" else { throw ValidationError("--for-image writes IN.wasm.wasmaot/; it takes no -o or --emit") }
+        } else if output == nil {
+            throw ValidationError("missing -o OUTPUT")
+        }
     }
 
     func run() throws {
+        if forImage { return buildForImage() }
         let pipeline = Pipeline(
-            input: input, output: output, opt: OptLevel(rawValue: codegen.optLevel)!,
+            input: input, output: output!, opt: OptLevel(rawValue: codegen.optLevel)!,
             architecture: Architecture(rawValue: codegen.target)!, cpu: CPUChoice(cpu),
             emit: Pipeline.Emit(rawValue: emit)!, wasiDefaults: wasi.wasiString)
         do {
@@ -49,5 +60,22 @@ struct Compile: ParsableCommand {
         } catch {
             fail(error.description)
         }
+    }
+
+    /// Prebuilt artifact + manifest beside the module, for `COPY` into an image.
+    private func buildForImage() {
+        guard let data = FileManager.default.contents(atPath: input) else { fail("\(input): cannot read file") }
+        let arch = Architecture(rawValue: codegen.target)!
+        let opt = OptLevel(rawValue: codegen.optLevel)!
+        do {
+            try ImageArtifacts.publish(module: input, moduleBytes: Array(data), identity: WasmAOT.identity(), arch: arch.rawValue,
+                                       cpu: CPUChoice(cpu).description, options: "O\(opt.rawValue) emit=exe") { temporary in
+                try Pipeline(input: input, output: temporary, opt: opt, architecture: arch, cpu: CPUChoice(cpu),
+                             emit: .exe, wasiDefaults: wasi.wasiString).run()
+            }
+        } catch {
+            fail("\(error)")
+        }
+        print("\(ImageArtifacts.directory(forModule: input))/\(arch.rawValue)")
     }
 }

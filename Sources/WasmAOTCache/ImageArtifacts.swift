@@ -1,0 +1,65 @@
+import Foundation
+
+/// Prebuilt artifacts shipped inside an image next to the module:
+///   app.wasm.wasmaot/manifest.json   binds each artifact to the module digest + compiler identity
+///   app.wasm.wasmaot/<arch>          the static executable for that architecture
+/// A node uses one only when its policy trusts image artifacts *and* module digest, identity and
+/// architecture all match (and the file still has its recorded digest); otherwise it compiles.
+public struct ImageManifest: Codable, Sendable {
+    public var moduleSha256: String
+    public var identity: String
+    public var artifacts: [String: Artifact]
+
+    public struct Artifact: Codable, Sendable {
+        public var file: String
+        public var sha256: String
+        public var size: UInt64
+        public var cpu: String
+        public var options: String
+    }
+}
+
+public enum ImageArtifacts {
+    public static func directory(forModule module: String) -> String { module + ".wasmaot" }
+
+    /// Builds `<module>.wasmaot/<arch>` with `build(temporaryPath)` and records it in the manifest
+    /// (other architectures' entries are kept when the module and identity are unchanged).
+    public static func publish(module: String, moduleBytes: [UInt8], identity: String, arch: String,
+                               cpu: String, options: String, build: (String) throws -> Void) throws {
+        let fm = FileManager.default
+        let dir = directory(forModule: module)
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let moduleDigest = sha256Hex(Data(moduleBytes))
+        var manifest = read(dir).flatMap { $0.moduleSha256 == moduleDigest && $0.identity == identity ? $0 : nil }
+            ?? ImageManifest(moduleSha256: moduleDigest, identity: identity, artifacts: [:])
+        let temporary = "\(dir)/.\(arch).tmp-\(getpid())"
+        defer { try? fm.removeItem(atPath: temporary) }
+        try build(temporary)
+        guard let data = fm.contents(atPath: temporary) else { throw CacheError("no artifact was built for \(arch)") }
+        guard rename(temporary, "\(dir)/\(arch)") == 0 else { throw CacheError("cannot write \(dir)/\(arch)") }
+        manifest.artifacts[arch] = .init(file: arch, sha256: sha256Hex(data), size: UInt64(data.count), cpu: cpu, options: options)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let manifestTemp = "\(dir)/.manifest.json.tmp-\(getpid())"
+        try encoder.encode(manifest).write(to: URL(fileURLWithPath: manifestTemp))
+        guard rename(manifestTemp, "\(dir)/manifest.json") == 0 else { throw CacheError("cannot write \(dir)/manifest.json") }
+    }
+
+    /// The prebuilt artifact for `arch` if everything matches, else nil and why not.
+    public static func verified(module: String, moduleBytes: [UInt8], identity: String, arch: String) -> (path: String?, reason: String) {
+        let dir = directory(forModule: module)
+        guard let manifest = read(dir) else { return (nil, "no image artifact manifest at \(dir)/manifest.json") }
+        guard manifest.moduleSha256 == sha256Hex(Data(moduleBytes)) else { return (nil, "image artifact was built from a different module") }
+        guard manifest.identity == identity else { return (nil, "image artifact was built by a different compiler (identity differs)") }
+        guard let entry = manifest.artifacts[arch], !entry.file.contains("/") else { return (nil, "image has no artifact for \(arch)") }
+        let path = URL(fileURLWithPath: "\(dir)/\(entry.file)").standardizedFileURL.path
+        guard let data = FileManager.default.contents(atPath: path), UInt64(data.count) == entry.size,
+              sha256Hex(data) == entry.sha256 else { return (nil, "image artifact \(path) does not match its recorded digest") }
+        return (path, "image artifact matches")
+    }
+
+    static func read(_ dir: String) -> ImageManifest? {
+        guard let data = FileManager.default.contents(atPath: "\(dir)/manifest.json") else { return nil }
+        return try? JSONDecoder().decode(ImageManifest.self, from: data)
+    }
+}
