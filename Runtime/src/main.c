@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,25 @@ static _Noreturn void die(const char *msg) {
     _exit(1);
 }
 
+/* As PID 1 (the process of a container) signals without a handler are ignored, so `podman
+ * stop` would sit out its kill timeout: end at once with the shell's 128+signal status. Not
+ * installed otherwise, where the default action already ends the process. */
+static void end_on_signal(int sig) { _exit(128 + sig); }
+
+static void handle_termination_as_pid1(void) {
+    if (getpid() != 1) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = end_on_signal;
+    sigemptyset(&sa.sa_mask);
+    int signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaction(signals[i], &sa, NULL);
+}
+
 int main(int argc, char **argv) {
     const wasmaot_module_desc *d = &wasmaot_module;
 
+    handle_termination_as_pid1();
     wasmaot_main_thread_stack_setup(argv);
     if (wasmaot_signals_install() != 0) die("cannot install signal handlers");
 
