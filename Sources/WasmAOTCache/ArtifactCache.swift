@@ -172,8 +172,20 @@ public final class ArtifactCache: @unchecked Sendable {
         return matches[0]
     }
 
+    /// Work folders of compiles that died (e.g. `kill -9`) are never published; remove those
+    /// older than `age` seconds.
+    public func removeStaleWork(olderThan age: TimeInterval = 3600) {
+        let tmp = root.appendingPathComponent("tmp")
+        for name in (try? fm.contentsOfDirectory(atPath: tmp.path)) ?? [] {
+            let path = tmp.appendingPathComponent(name).path
+            let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date ?? .distantPast
+            if Date().timeIntervalSince(modified) > age { try? fm.removeItem(atPath: path) }
+        }
+    }
+
     /// Evicts least recently used entries until the cache holds at most `maxSize` bytes.
     public func gc(maxSize: UInt64) -> (removed: Int, freed: UInt64, kept: UInt64) {
+        removeStaleWork()
         var entries = list()
         var total = entries.reduce(UInt64(0)) { $0 + $1.size }
         var removed = 0
@@ -190,6 +202,7 @@ public final class ArtifactCache: @unchecked Sendable {
     }
 
     public func clear() -> Int {
+        removeStaleWork(olderThan: 0)
         let entries = list()
         for entry in entries { discard(entry.key) }
         return entries.count

@@ -17,8 +17,10 @@ struct CacheOptions: ParsableArguments {
     }
 }
 
-/// Compiles `input` for this machine into the cache, or reuses the cached artifact.
-func cachedArtifact(input: String, opt: OptLevel, cache: ArtifactCache) -> (path: String, compiled: Bool) {
+/// Compiles `input` for this machine into the cache, or reuses the cached artifact. With
+/// `verbose` (or WASMAOT_LOG=1) says on stderr whether it was a cache hit.
+func cachedArtifact(input: String, opt: OptLevel, cache: ArtifactCache, verbose: Bool = false) -> (path: String, compiled: Bool) {
+    let started = Date()
     guard let data = FileManager.default.contents(atPath: input) else { fail("\(input): cannot read file") }
     let target: TargetSpec
     do {
@@ -34,6 +36,10 @@ func cachedArtifact(input: String, opt: OptLevel, cache: ArtifactCache) -> (path
         let result = try cache.artifact(for: key, identity: identity, target: targetText, options: options) { temporary in
             let pipeline = Pipeline(input: input, output: temporary, opt: opt, architecture: .host, cpu: .native, emit: .exe)
             try pipeline.run()
+        }
+        if verbose || ProcessInfo.processInfo.environment["WASMAOT_LOG"] != nil {
+            let what = result.compiled ? String(format: "compiled in %.2f s", Date().timeIntervalSince(started)) : "cache hit"
+            FileHandle.standardError.write(Data("wasmaot: \(what): \(key.hex.prefix(16)) \(result.path.path)\n".utf8))
         }
         return (result.path.path, result.compiled)
     } catch {
@@ -125,6 +131,7 @@ struct Cache: ParsableCommand {
         @Option(name: .customShort("O", allowingJoined: true), help: "Optimization level 0-3.") var optLevel: Int = 2
         @Flag(name: .customLong("trust-image-artifacts"), help: "Use MODULE.wasmaot/<arch> from `compile --for-image` when module digest, compiler identity and architecture match.")
         var trustImageArtifacts = false
+        @Flag(name: .shortAndLong, help: "Say on stderr whether the artifact came from the cache.") var verbose = false
         @Argument(help: "Module (.wasm).") var input: String
 
         func run() {
@@ -135,7 +142,7 @@ struct Cache: ParsableCommand {
                 if let path = check.path { return print(path) }
                 FileHandle.standardError.write(Data("wasmaot: not using the image artifact: \(check.reason); compiling\n".utf8))
             }
-            print(cachedArtifact(input: input, opt: opt, cache: cache.open()).path)
+            print(cachedArtifact(input: input, opt: opt, cache: cache.open(), verbose: verbose).path)
         }
     }
 }

@@ -31,11 +31,14 @@ struct Run: ParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @Flag(name: .shortAndLong, help: "Say on stderr whether the artifact came from the cache (also WASMAOT_LOG=1).")
+    var verbose = false
+
     mutating func run() throws {
         var guestArgs = arguments
         try consumeTrailingOptions(&guestArgs)
         // Compiled once per (module, compiler, CPU, options); later runs start the cached artifact.
-        let artifact = cachedArtifact(input: input, opt: OptLevel(rawValue: codegen.optLevel)!, cache: cache.open())
+        let artifact = cachedArtifact(input: input, opt: OptLevel(rawValue: codegen.optLevel)!, cache: cache.open(), verbose: verbose)
         var config = wasi.wasiString
         if benchTiming { config += " --bench-timing" }
         var environment = ProcessInfo.processInfo.environment
@@ -62,6 +65,7 @@ struct Run: ParsableCommand {
                 wasi.env.append(e)
             case "--inherit-env": wasi.inheritEnv = true; args.removeFirst()
             case "--bench-timing": benchTiming = true; args.removeFirst()
+            case "-v", "--verbose": verbose = true; args.removeFirst()
             default:
                 if first.hasPrefix("--dir=") { wasi.dirs.append(String(first.dropFirst(6))); args.removeFirst() }
                 else if first.hasPrefix("--env=") { wasi.env.append(String(first.dropFirst(6))); args.removeFirst() }

@@ -29,8 +29,10 @@ final class CacheCLITests: XCTestCase {
         let wasm = try watFile(hello, in: dir)
         let env = ["WASMAOT_CACHE_DIR": cacheDir.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
 
-        // Two concurrent cold runs: one compile, one entry, both print and exit 7.
-        let results = concurrentMap([0, 1]) { _ in try? WasmAOT.run([wasm.path], environment: env) }
+        // Eight concurrent cold runs: one compile, one entry, all print and exit 7.
+        let results = concurrentMap(Array(0..<8), width: 8) { _ in try? WasmAOT.run(["-v", wasm.path], environment: env) }
+        XCTAssertEqual(results.filter { $0?.stderrText.contains("wasmaot: compiled in") == true }.count, 1,
+                       results.map { $0?.stderrText ?? "" }.joined())
         for r in results {
             XCTAssertEqual(r?.status, 7, r?.summary ?? "no result")
             XCTAssertEqual(r?.stdoutText, "cached\n")
@@ -41,9 +43,11 @@ final class CacheCLITests: XCTestCase {
         let artifact = cacheDir.appendingPathComponent("entries/\(artifactDirs[0])/artifact")
         let built = try FileManager.default.attributesOfItem(atPath: artifact.path)[.modificationDate] as? Date
 
-        // A warm run reuses the artifact untouched.
+        // A warm run reuses the artifact untouched and says so.
         Thread.sleep(forTimeInterval: 1.1)
-        XCTAssertEqual(try WasmAOT.run([wasm.path], environment: env).status, 7)
+        let warm = try WasmAOT.run(["--verbose", wasm.path], environment: env)
+        XCTAssertEqual(warm.status, 7)
+        XCTAssertTrue(warm.stderrText.hasPrefix("wasmaot: cache hit: "), warm.stderrText)
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: artifact.path)[.modificationDate] as? Date, built)
 
         // A tampered artifact is never executed: it is discarded and rebuilt.
@@ -52,6 +56,26 @@ final class CacheCLITests: XCTestCase {
         XCTAssertEqual(r.status, 7, r.summary)
         XCTAssertEqual(r.stdoutText, "cached\n")
         XCTAssertEqual(try entries(cacheDir).count, 1)
+    }
+
+    /// A compile killed mid-way (`kill -9`) publishes nothing: the next run compiles afresh.
+    func testKilledCompileLeavesNoEntry() throws {
+        let dir = try makeTempDir("cachekill")
+        let cacheDir = dir.appendingPathComponent("cache")
+        let big = Paths.sightglass.appendingPathComponent("regex/benchmark.wasm")
+        guard FileManager.default.fileExists(atPath: big.path) else { throw XCTSkip("sightglass corpus missing at \(big.path)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Paths.wasmaot())
+        process.arguments = ["cache", "artifact", "--cache-dir", cacheDir.path, big.path]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(try entries(cacheDir), [], "nothing may be published by a killed compile")
+        let wasm = try watFile(hello, in: dir)
+        let r = try WasmAOT.run([wasm.path], environment: ["WASMAOT_CACHE_DIR": cacheDir.path, "PATH": "/usr/bin:/bin"])
+        XCTAssertEqual(r.status, 7, r.summary)
     }
 
     func testCompileErrorLeavesNothingInTheCache() throws {
