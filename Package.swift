@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "wasmaot", targets: ["wasmaot"]),
         .library(name: "WasmAOTEmbed", targets: ["WasmAOTEmbed"]),
+        .executable(name: "wasmaot-oci", targets: ["wasmaot-oci"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -48,6 +49,11 @@ let package = Package(
             "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec", "WasmAOTCache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        // OCI runtime wrapper (config model, Wasm detection, config rewrite, delegate exec). No LLVM and
+        // no full Foundation: it runs in front of every runc call, so start-up time matters.
+        .target(name: "WasmAOTOCI"),
+        .executableTarget(name: "wasmaot-oci", dependencies: ["WasmAOTOCI"]),
+        .testTarget(name: "WasmAOTOCITests", dependencies: ["WasmAOTOCI", "wasmaot-oci", "wasmaot"]),
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),

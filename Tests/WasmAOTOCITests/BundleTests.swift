@@ -1,0 +1,329 @@
+import Foundation
+import XCTest
+
+/// Real containers: wasmaot-oci in front of runc and (if installed) crun, on bundles made by
+/// `runc spec`. Needs root, runc, wat2wasm and the built `wasmaot` + `wasmaot-oci`.
+final class BundleTests: XCTestCase {
+    static let wasi = "wasi_snapshot_preview1"
+    static let exit42 = """
+        (module (import "\(wasi)" "proc_exit" (func $exit (param i32))) (memory (export "memory") 1)
+          (func (export "_start") (call $exit (i32.const 42))))
+        """
+    static let trap = #"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#
+    static let spin = #"(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))"#
+    /// Writes its argv and then its environ buffers (NUL-separated) to stdout.
+    static let echo = """
+        (module
+          (import "\(wasi)" "args_sizes_get" (func $asg (param i32 i32) (result i32)))
+          (import "\(wasi)" "args_get" (func $ag (param i32 i32) (result i32)))
+          (import "\(wasi)" "environ_sizes_get" (func $esg (param i32 i32) (result i32)))
+          (import "\(wasi)" "environ_get" (func $eg (param i32 i32) (result i32)))
+          (import "\(wasi)" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func $out (param $p i32) (param $n i32)
+            (i32.store (i32.const 0) (local.get $p)) (i32.store (i32.const 4) (local.get $n))
+            (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+          (func (export "_start")
+            (drop (call $asg (i32.const 16) (i32.const 20)))
+            (drop (call $ag (i32.const 1024) (i32.const 8192)))
+            (call $out (i32.const 8192) (i32.load (i32.const 20)))
+            (drop (call $esg (i32.const 16) (i32.const 20)))
+            (drop (call $eg (i32.const 1024) (i32.const 16384)))
+            (call $out (i32.const 16384) (i32.load (i32.const 20)))))
+        """
+    /// Prints /etc/greeting.txt through the preopened container root (fd 3); exit 100+errno on failure.
+    static let cat = """
+        (module
+          (import "\(wasi)" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+          (import "\(wasi)" "fd_read" (func $r (param i32 i32 i32 i32) (result i32)))
+          (import "\(wasi)" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+          (import "\(wasi)" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 200) "etc/greeting.txt")
+          (func (export "_start") (local $e i32)
+            (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 200) (i32.const 16) (i32.const 0)
+                                      (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 100)))
+            (if (local.get $e) (then (call $exit (i32.add (i32.const 100) (local.get $e)))))
+            (i32.store (i32.const 0) (i32.const 4096)) (i32.store (i32.const 4) (i32.const 1024))
+            (drop (call $r (i32.load (i32.const 100)) (i32.const 0) (i32.const 1) (i32.const 8)))
+            (i32.store (i32.const 4) (i32.load (i32.const 8)))
+            (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+        """
+
+    struct Delegate { var name: String; var path: String }
+
+    var dir: URL!
+    var delegates: [Delegate] = []
+    var wrapper = ""
+    var created: [(Delegate, String)] = []
+
+    override func setUpWithError() throws {
+        guard let runc = OCIPaths.which("runc") else {
+            throw XCTSkip("runc is not installed: `apt-get install runc` (and crun) to run the OCI bundle tests")
+        }
+        guard getuid() == 0 else { throw XCTSkip("the OCI bundle tests need root (runc without rootless setup)") }
+        wrapper = try OCIPaths.built("wasmaot-oci")
+        _ = try OCIPaths.built("wasmaot")   // found by wasmaot-oci next to itself
+        dir = try tempDir()
+        delegates = [Delegate(name: "runc", path: runc)]
+        if let crun = OCIPaths.which("crun") {
+            // crun fails here with "cgroups in hybrid mode not supported" unless the cgroup2
+            // `unified` mount is hidden in a private mount namespace (DESIGN.md §6).
+            let script = dir.appendingPathComponent("crun-delegate")
+            try """
+                #!/bin/sh
+                exec unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec \(crun) "$@"' crun "$@"
+                """.write(to: script, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+            delegates.append(Delegate(name: "crun", path: script.path))
+        }
+    }
+
+    override func tearDown() {
+        for (d, id) in created { _ = try? oci(d, ["delete", "--force", id]) }
+        created = []
+    }
+
+    // MARK: helpers
+
+    func oci(_ d: Delegate, _ args: [String], argv0: String? = nil, config: URL? = nil, timeout: TimeInterval = 120) throws -> Outcome {
+        var e = env(d)
+        if let config { e["WASMAOT_OCI_CONFIG"] = config.path }
+        return try Child(argv0 ?? wrapper, ["--root", dir.appendingPathComponent("state-\(d.name)").path] + args,
+                         environment: e, scratch: dir).run(timeout: timeout)
+    }
+
+    func env(_ d: Delegate) -> [String: String] {
+        ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "WASMAOT_OCI_DELEGATE": d.path,
+         "WASMAOT_OCI_CACHE_DIR": dir.appendingPathComponent("cache").path,
+         "WASMAOT_OCI_CONFIG": dir.appendingPathComponent("no-such-oci.toml").path]
+    }
+
+    func newID(_ d: Delegate) -> String {
+        let id = "wasmaot-oci-test-\(UUID().uuidString.prefix(8).lowercased())"
+        created.append((d, id))
+        return id
+    }
+
+    /// A bundle from `runc spec` with `files` (rootfs path → bytes; executable) and the given
+    /// process args/env and annotations.
+    func bundle(_ files: [String: Data], args: [String], env: [String] = ["PATH=/bin"],
+                annotations: [String: String] = [:], symlinks: [String: String] = [:]) throws -> URL {
+        let b = dir.appendingPathComponent("bundle-\(UUID().uuidString.prefix(8))")
+        let rootfs = b.appendingPathComponent("rootfs")
+        try FileManager.default.createDirectory(at: rootfs, withIntermediateDirectories: true)
+        for (path, bytes) in files {
+            let url = rootfs.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try bytes.write(to: url)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        }
+        for (link, target) in symlinks {
+            let url = rootfs.appendingPathComponent(link)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: url.path, withDestinationPath: target)
+        }
+        let spec = try Child(OCIPaths.which("runc")!, ["spec", "--bundle", b.path], environment: [:], scratch: dir).run(timeout: 30)
+        guard spec.status == 0 else { throw OCITestError("runc spec: \(spec.summary)") }
+        let configURL = b.appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        var process = config["process"] as! [String: Any]
+        process["terminal"] = false
+        process["args"] = args
+        process["env"] = env
+        config["process"] = process
+        config["annotations"] = annotations
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: configURL)
+        return b
+    }
+
+    func wasm(_ wat: String) throws -> Data { try wat2wasm(wat, in: dir) }
+
+    /// A native static executable: what `wasmaot compile` makes (the same kind of file the wrapper
+    /// runs for Wasm containers, here used as an ordinary ELF entrypoint).
+    func nativeExit42() throws -> Data {
+        let w = dir.appendingPathComponent("native.wasm"), exe = dir.appendingPathComponent("native-exit42")
+        try wasm(Self.exit42).write(to: w)
+        let r = try Child(try OCIPaths.built("wasmaot"), ["compile", w.path, "-o", exe.path],
+                          environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"], scratch: dir).run(timeout: 300)
+        guard r.status == 0 else { throw OCITestError("wasmaot compile: \(r.summary)") }
+        return try Data(contentsOf: exe)
+    }
+
+    func state(_ d: Delegate, _ id: String) throws -> String? {
+        let r = try oci(d, ["state", id])
+        guard r.status == 0, let obj = try? JSONSerialization.jsonObject(with: r.stdout) as? [String: Any] else { return nil }
+        return obj["status"] as? String
+    }
+
+    func waitForState(_ d: Delegate, _ id: String, _ want: String, timeout: TimeInterval) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try state(d, id) == want { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    // MARK: tests
+
+    func testArgvEnvAndPathLookup() throws {
+        let b = try bundle(["opt/hello.wasm": try wasm(Self.echo)], args: ["hello", "a b", "it's"],
+                           env: ["PATH=/usr/bin", "GREETING=hi 'there'"], annotations: ["run.oci.handler": "wasm"],
+                           symlinks: ["usr/bin/hello": "../../opt/hello.wasm"])
+        for d in delegates {
+            let before = try Data(contentsOf: b.appendingPathComponent("config.json"))
+            let r = try oci(d, ["run", "--bundle", b.path, newID(d)])
+            XCTAssertEqual(r.status, 0, "\(d.name): \(r.summary)")
+            XCTAssertEqual(r.text, "hello\0a b\0it's\0PATH=/usr/bin\0GREETING=hi 'there'\0", d.name)
+            if d.name == delegates[0].name {
+                let config = try JSONSerialization.jsonObject(with: Data(contentsOf: b.appendingPathComponent("config.json"))) as! [String: Any]
+                let mounts = config["mounts"] as! [[String: Any]]
+                XCTAssertEqual(mounts.last?["destination"] as? String, "/opt/hello.wasm")
+                XCTAssertNotEqual(before, try Data(contentsOf: b.appendingPathComponent("config.json")))
+            }
+        }
+    }
+
+    func testGuestSeesContainerRootfs() throws {
+        let b = try bundle(["app.wasm": try wasm(Self.cat), "etc/greeting.txt": Data("from the image\n".utf8)],
+                           args: ["/app.wasm"], annotations: ["module.wasm.image/variant": "compat"])
+        for d in delegates {
+            let r = try oci(d, ["run", "-b", b.path, newID(d)])
+            XCTAssertEqual(r.status, 0, "\(d.name): \(r.summary)")
+            XCTAssertEqual(r.text, "from the image\n", d.name)
+        }
+    }
+
+    func testExitStatusAndTrap() throws {
+        let exit = try bundle(["app.wasm": try wasm(Self.exit42)], args: ["/app.wasm"],
+                              annotations: ["module.wasm.image/variant": "compat-smart"])
+        let trap = try bundle(["app.wasm": try wasm(Self.trap)], args: ["/app.wasm"], annotations: ["run.oci.handler": "wasm-smart"])
+        for d in delegates {
+            let r = try oci(d, ["run", "--bundle", exit.path, newID(d)])
+            XCTAssertEqual(r.status, 42, "\(d.name): \(r.summary)")
+            let t = try oci(d, ["run", "--bundle", trap.path, newID(d)])
+            XCTAssertEqual(t.status, 134, "\(d.name): \(t.summary)")
+            XCTAssertTrue(t.errText.contains("wasm trap"), "\(d.name): \(t.summary)")
+        }
+    }
+
+    func testLifecycle() throws {
+        let b = try bundle(["app.wasm": try wasm(Self.spin)], args: ["/app.wasm"], annotations: ["run.oci.handler": "wasm"])
+        for d in delegates {
+            let id = newID(d)
+            let c = try oci(d, ["create", "--bundle", b.path, "--pid-file", dir.appendingPathComponent("\(d.name).pid").path, id])
+            XCTAssertEqual(c.status, 0, "\(d.name): \(c.summary)")
+            XCTAssertEqual(try state(d, id), "created", d.name)
+            XCTAssertEqual(try oci(d, ["start", id]).status, 0, d.name)
+            XCTAssertEqual(try state(d, id), "running", d.name)
+            XCTAssertEqual(try oci(d, ["kill", id, "KILL"]).status, 0, d.name)
+            XCTAssertTrue(try waitForState(d, id, "stopped", timeout: 10), d.name)
+            XCTAssertEqual(try oci(d, ["delete", id]).status, 0, d.name)
+            XCTAssertNil(try state(d, id), d.name)
+        }
+    }
+
+    /// `podman stop` sends SIGTERM; the artifact is PID 1, where signals without a handler are
+    /// ignored — the runtime installs handlers as PID 1 and ends with 128+signal.
+    func testSigtermEndsPid1() throws {
+        let b = try bundle(["app.wasm": try wasm(Self.spin)], args: ["/app.wasm"], annotations: ["run.oci.handler": "wasm"])
+        for d in delegates {
+            let id = newID(d)
+            let run = try Child(wrapper, ["--root", dir.appendingPathComponent("state-\(d.name)").path, "run", "-b", b.path, id],
+                                environment: env(d), scratch: dir)
+            XCTAssertTrue(try waitForState(d, id, "running", timeout: 60), d.name)
+            XCTAssertEqual(try oci(d, ["kill", id, "TERM"]).status, 0, d.name)
+            if let r = run.wait(timeout: 5) {
+                XCTAssertEqual(r.status, 143, "\(d.name): \(r.summary)")
+            } else {
+                XCTFail("\(d.name): the Wasm container (PID 1) ignored SIGTERM")
+                _ = try oci(d, ["kill", id, "KILL"])
+                _ = run.run(timeout: 10)
+            }
+        }
+    }
+
+    func testNativeBundlesPassThroughUntouched() throws {
+        let elf = try nativeExit42()
+        let plain = try bundle(["bin/app": elf], args: ["app"])
+        let smart = try bundle(["bin/app": elf], args: ["/bin/app"], annotations: ["module.wasm.image/variant": "compat-smart"])
+        let sandbox = try bundle(["bin/app": elf], args: ["/bin/app"],
+                                 annotations: ["run.oci.handler": "wasm", "io.kubernetes.cri.container-type": "sandbox"])
+        let handlerName = dir.appendingPathComponent("wasmaot-oci-wasm")
+        try FileManager.default.createSymbolicLink(atPath: handlerName.path, withDestinationPath: wrapper)
+        for d in delegates {
+            for (b, argv0) in [(plain, wrapper), (smart, wrapper), (sandbox, wrapper), (plain, handlerName.path)] {
+                let before = try Data(contentsOf: b.appendingPathComponent("config.json"))
+                let r = try oci(d, ["run", "--bundle", b.path, newID(d)], argv0: argv0)
+                XCTAssertEqual(r.status, 42, "\(d.name) \(b.lastPathComponent) via \(argv0): \(r.summary)")
+                XCTAssertEqual(try Data(contentsOf: b.appendingPathComponent("config.json")), before, "config.json must stay untouched")
+            }
+        }
+    }
+
+    func testHandlerModeRunsUnannotatedWasm() throws {
+        let handlerName = dir.appendingPathComponent("wasmaot-oci-wasm")
+        try FileManager.default.createSymbolicLink(atPath: handlerName.path, withDestinationPath: wrapper)
+        for d in delegates {
+            let b1 = try bundle(["app.wasm": try wasm(Self.exit42)], args: ["/app.wasm"])
+            XCTAssertEqual(try oci(d, ["run", "-b", b1.path, newID(d)], argv0: handlerName.path).status, 42, d.name)
+            let b2 = try bundle(["app.wasm": try wasm(Self.exit42)], args: ["/app.wasm"])
+            XCTAssertEqual(try oci(d, ["--handler", "wasm", "run", "-b", b2.path, newID(d)]).status, 42, d.name)
+        }
+    }
+
+    func testCompileErrorFailsCreate() throws {
+        var broken = Data([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])
+        broken.append(contentsOf: [0x01, 0x05, 0xff, 0xff, 0xff])   // truncated, bogus type section
+        let b = try bundle(["app.wasm": broken], args: ["/app.wasm"], annotations: ["module.wasm.image/variant": "compat"])
+        let log = dir.appendingPathComponent("log.json")
+        for d in delegates {
+            let before = try Data(contentsOf: b.appendingPathComponent("config.json"))
+            let id = newID(d)
+            let r = try oci(d, ["--log", log.path, "--log-format", "json", "create", "--bundle", b.path, id])
+            XCTAssertEqual(r.status, 1, "\(d.name): \(r.summary)")
+            XCTAssertTrue(r.errText.contains("cannot compile Wasm entrypoint"), r.summary)
+            XCTAssertEqual(try Data(contentsOf: b.appendingPathComponent("config.json")), before)
+            XCTAssertNil(try state(d, id), "no container may have been created")
+            let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+            let entry = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: String]
+            XCTAssertEqual(entry?["level"], "error")
+            XCTAssertTrue(entry?["msg"]?.contains("cannot compile Wasm entrypoint") ?? false, "\(lines)")
+            XCTAssertNotNil(entry?["time"])
+        }
+    }
+
+    /// trust_image_artifacts: a prebuilt MODULE.wasmaot/<arch> in the image is mounted as is — but
+    /// not when the image's symlinks would make the compiler read it from the host.
+    func testTrustedImageArtifacts() throws {
+        let d = delegates[0]
+        let toml = dir.appendingPathComponent("oci.toml")
+        try "trust_image_artifacts = true\n".write(to: toml, atomically: true, encoding: .utf8)
+        let module = try wasm(Self.exit42)
+        let prebuilt = dir.appendingPathComponent("prebuilt")
+        try FileManager.default.createDirectory(at: prebuilt, withIntermediateDirectories: true)
+        try module.write(to: prebuilt.appendingPathComponent("app.wasm"))
+        let r = try Child(try OCIPaths.built("wasmaot"), ["compile", prebuilt.appendingPathComponent("app.wasm").path, "--for-image"],
+                          environment: ["PATH": "/usr/local/bin:/usr/bin:/bin"], scratch: dir).run(timeout: 300)
+        guard r.status == 0 else { throw OCITestError("compile --for-image: \(r.summary)") }
+        let shipped = prebuilt.appendingPathComponent("app.wasm.wasmaot")
+
+        func mountSource(_ b: URL) throws -> String? {
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: b.appendingPathComponent("config.json"))) as! [String: Any]
+            return (config["mounts"] as! [[String: Any]]).last?["source"] as? String
+        }
+        // Shipped inside the image: used from the rootfs.
+        let inImage = try bundle(["app.wasm": module], args: ["/app.wasm"], annotations: ["run.oci.handler": "wasm"])
+        try FileManager.default.copyItem(at: shipped, to: inImage.appendingPathComponent("rootfs/app.wasm.wasmaot"))
+        XCTAssertEqual(try oci(d, ["run", "-b", inImage.path, newID(d)], config: toml).status, 42)
+        XCTAssertEqual(try mountSource(inImage), inImage.path + "/rootfs/app.wasm.wasmaot/" + (try XCTUnwrap(
+            FileManager.default.contentsOfDirectory(atPath: shipped.path).first { $0 != "manifest.json" })))
+        // An absolute symlink means a host path to the compiler: compiled into the cache instead.
+        let viaLink = try bundle(["app.wasm": module], args: ["/app.wasm"], annotations: ["run.oci.handler": "wasm"],
+                                 symlinks: ["app.wasm.wasmaot": shipped.path])
+        XCTAssertEqual(try oci(d, ["run", "-b", viaLink.path, newID(d)], config: toml).status, 42)
+        let source = try XCTUnwrap(try mountSource(viaLink))
+        XCTAssertTrue(source.hasPrefix(dir.appendingPathComponent("cache").path), source)
+    }
+}
