@@ -63,5 +63,7 @@ let package = Package(
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "WasmAOTCacheTests", dependencies: ["WasmAOTCache"]),
         .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
+        // podman/buildah/containerd driving wasmaot-oci end to end (each suite skips without its engine).
+        .testTarget(name: "ContainerTests", dependencies: ["wasmaot", "wasmaot-oci"]),
     ]
 )
