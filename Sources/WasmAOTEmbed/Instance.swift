@@ -163,12 +163,11 @@ public final class Instance: @unchecked Sendable {
         guard params.count == args.count, zip(params, args).allSatisfy({ $0 == $1.letter }) else {
             throw EmbedError("argument types do not match \(f.type)")
         }
-        var code = f.cEntry ?? f.record.pointee.code
         if f.cEntry == nil && results.count > 1 {
             // An import re-exported: only its defining instance has the C entry.
             throw EmbedError("calling a re-exported multi-value import is not supported")
         }
-        if code == nil { code = f.record.pointee.code }
+        let code = f.cEntry ?? f.record.pointee.code
         let slots = args.map(\.slot)
         var out = [UInt64](repeating: 0, count: max(results.count, 1))
         let kind = symbols.invoke(code, f.record.pointee.vmctx, f.type, slots, &out)

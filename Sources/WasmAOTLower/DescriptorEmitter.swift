@@ -24,7 +24,7 @@ struct DescriptorEmitter {
 
     func emit() {
         let wasm = m.wasm
-        var kindIndex = [0, 0, 0, 0]
+        var kindIndex = [0, 0, 0, 0, 0]  // per extern kind, tags (4) included
         let importType = structType([ir.ptr, ir.ptr, ir.i32, ir.i32, ir.ptr, ir.i64, ir.i64, ir.i64])
         let imports: [LLVMValueRef] = wasm.imports.map { imp in
             let (kind, text, sig, min, max): (Int, String, UInt64, UInt64, LLVMValueRef)
@@ -41,8 +41,8 @@ struct DescriptorEmitter {
             case .tag:
                 (kind, text, sig, min, max) = (4, "", 0, 0, ir.c64(0))
             }
-            defer { if kind < 4 { kindIndex[kind] += 1 } }
-            return ir.constStruct([ir.cString(imp.module), ir.cString(imp.name), ir.c32(kind), ir.c32(kindIndex[min4(kind)]),
+            defer { kindIndex[kind] += 1 }
+            return ir.constStruct([ir.cString(imp.module), ir.cString(imp.name), ir.c32(kind), ir.c32(kindIndex[kind]),
                                    ir.cString(text), ir.c64u(sig), ir.c64u(min), max])
         }
         let exportType = structType([ir.ptr, ir.i32, ir.i32])
@@ -117,8 +117,6 @@ struct DescriptorEmitter {
             return wrapper
         }
     }
-
-    private func min4(_ kind: Int) -> Int { Swift.min(kind, 3) }
 
     private func structType(_ members: [LLVMTypeRef]) -> LLVMTypeRef {
         var ms: [LLVMTypeRef?] = members

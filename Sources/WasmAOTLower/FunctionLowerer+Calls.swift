@@ -55,12 +55,7 @@ extension FunctionLowerer {
             for t in ft.results { push(t, nil) }
             return
         }
-        let tablePtr = tablePointer(table)
-        let size = ir.load(ir.i32, ir.gep(tablePtr, VMContextLayout.tableSize), align: 4)
-        trapIf(LLVMBuildICmp(ir.builder, LLVMIntUGE, value(index), size, "")!, TrapKind.undefinedElement)
-        let elems = ir.load(ir.ptr, ir.gep(tablePtr, VMContextLayout.tableElems))
-        let slot = ir.gep(elems, LLVMBuildShl(ir.builder, LLVMBuildZExt(ir.builder, value(index), ir.i64, ""), ir.c64(3), ""))
-        let record = ir.load(ir.ptr, slot)
+        let record = ir.load(ir.ptr, tableSlot(table, index, outOfBounds: TrapKind.undefinedElement))
         trapIf(LLVMBuildIsNull(ir.builder, record, "")!, TrapKind.uninitializedElement)
         let sig = ir.load(ir.i64, ir.gep(record, VMContextLayout.funcrefSig))
         let expected = ir.c64u(Signature.hash(Signature.text(ft)))

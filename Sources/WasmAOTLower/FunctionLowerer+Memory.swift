@@ -147,10 +147,12 @@ extension FunctionLowerer {
         return .ref(m.wasm.tables[Int(table)].elementType)
     }
 
-    private func tableSlot(_ table: UInt32, _ index: Operand) -> LLVMValueRef {
+    /// Address of element `index` of `table`, trapping with `outOfBounds` past its size
+    /// (`call_indirect` reports that as "undefined element").
+    func tableSlot(_ table: UInt32, _ index: Operand, outOfBounds: Int32 = TrapKind.tableOutOfBounds) -> LLVMValueRef {
         let t = tablePointer(table)
         let size = ir.load(ir.i32, ir.gep(t, VMContextLayout.tableSize), align: 4)
-        trapIf(LLVMBuildICmp(ir.builder, LLVMIntUGE, value(index), size, "")!, TrapKind.tableOutOfBounds)
+        trapIf(LLVMBuildICmp(ir.builder, LLVMIntUGE, value(index), size, "")!, outOfBounds)
         let elems = ir.load(ir.ptr, ir.gep(t, VMContextLayout.tableElems))
         return ir.gep(elems, LLVMBuildShl(ir.builder, LLVMBuildZExt(ir.builder, value(index), ir.i64, ""), ir.c64(3), ""))
     }
