@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wasmaot", targets: ["wasmaot"]),
+        .executable(name: "wasmaot-compiler", targets: ["wasmaot-compiler"]),
         .library(name: "WasmAOTEmbed", targets: ["WasmAOTEmbed"]),
         .executable(name: "wasmaot-oci", targets: ["wasmaot-oci"]),
     ],
@@ -45,25 +46,31 @@ let package = Package(
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Content-addressed artifact store (`wasmaot run`, `wasmaot cache`, the OCI handler).
         .target(name: "WasmAOTCache", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .executableTarget(name: "wasmaot", dependencies: [
-            "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec", "WasmAOTCache",
+        // `run` fast-path records: written by the compiler, read by the launcher (C: both use it).
+        .target(name: "WasmAOTFastPath"),
+        // The `wasmaot` command: a static C launcher that starts cached artifacts itself and
+        // execs wasmaot-compiler for everything else (Swift + libLLVM cost ~25 ms to load).
+        .executableTarget(name: "wasmaot", dependencies: ["WasmAOTFastPath"],
+                          cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        .executableTarget(name: "wasmaot-compiler", dependencies: [
+            "WasmAOTFastPath", "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec", "WasmAOTCache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // OCI runtime wrapper (config model, Wasm detection, config rewrite, delegate exec). No LLVM and
         // no full Foundation: it runs in front of every runc call, so start-up time matters.
         .target(name: "WasmAOTOCI"),
         .executableTarget(name: "wasmaot-oci", dependencies: ["WasmAOTOCI"]),
-        .testTarget(name: "WasmAOTOCITests", dependencies: ["WasmAOTOCI", "wasmaot-oci", "wasmaot"]),
+        .testTarget(name: "WasmAOTOCITests", dependencies: ["WasmAOTOCI", "wasmaot-oci", "wasmaot", "wasmaot-compiler"]),
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "WasmAOTEmbedTests", dependencies: ["WasmAOTEmbed", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
-        .testTarget(name: "SpecTests", dependencies: ["wasmaot", "WasmAOTSpec", "WasmAOTEmbed", "WasmAOTCodegen"],
+        .testTarget(name: "SpecTests", dependencies: ["wasmaot", "wasmaot-compiler", "WasmAOTSpec", "WasmAOTEmbed", "WasmAOTCodegen"],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink),
         .testTarget(name: "WasmAOTCacheTests", dependencies: ["WasmAOTCache"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", "wasmaot-compiler", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
         // podman/buildah/containerd driving wasmaot-oci end to end (each suite skips without its engine).
-        .testTarget(name: "ContainerTests", dependencies: ["wasmaot", "wasmaot-oci"]),
+        .testTarget(name: "ContainerTests", dependencies: ["wasmaot", "wasmaot-compiler", "wasmaot-oci"]),
     ]
 )

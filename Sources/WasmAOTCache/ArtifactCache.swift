@@ -205,6 +205,8 @@ public final class ArtifactCache: @unchecked Sendable {
         removeStaleWork(olderThan: 0)
         let entries = list()
         for entry in entries { discard(entry.key) }
+        // The launcher's fast-path records (they only point at entries; see WasmAOTFastPath).
+        try? fm.removeItem(at: root.appendingPathComponent("fast"))
         return entries.count
     }
 }

@@ -8,6 +8,23 @@ import Foundation
 public struct RuntimeArchive: Sendable {
     public var gnuTriple: String
     public var path: String
+    /// The Runtime/ source folder when the archive is built on demand from it.
+    public var sourceDirectory: String? = nil
+
+    /// Files whose change changes the archive: the archive itself and, when it is rebuilt from
+    /// source on demand, the source folders and files (a new or edited file must be noticed).
+    public var identityInputs: [String] {
+        var inputs = [path]
+        guard let source = sourceDirectory else { return inputs }
+        for sub in ["src", "include"] {
+            let dir = "\(source)/\(sub)"
+            inputs.append(dir)
+            for file in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
+                inputs.append("\(dir)/\(file)")
+            }
+        }
+        return inputs
+    }
 
     /// The shared runtime beside the archive (`make` builds both).
     public var sharedLibraryPath: String {
@@ -36,7 +53,7 @@ public struct RuntimeArchive: Sendable {
         if !isUpToDate(archive: path, source: source) || !FileManager.default.fileExists(atPath: shared) {
             try build(source: source, gnuTriple: gnuTriple)
         }
-        return RuntimeArchive(gnuTriple: gnuTriple, path: path)
+        return RuntimeArchive(gnuTriple: gnuTriple, path: path, sourceDirectory: source)
     }
 
     /// SHA-256 of the archive: part of the compiler identity (and later of cache keys).

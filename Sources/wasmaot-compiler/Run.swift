@@ -38,7 +38,8 @@ struct Run: ParsableCommand {
         var guestArgs = arguments
         try consumeTrailingOptions(&guestArgs)
         // Compiled once per (module, compiler, CPU, options); later runs start the cached artifact.
-        let artifact = cachedArtifact(input: input, opt: OptLevel(rawValue: codegen.optLevel)!, cache: cache.open(), verbose: verbose)
+        let artifact = cachedArtifact(input: input, opt: OptLevel(rawValue: codegen.optLevel)!, cache: cache.open(), verbose: verbose,
+                                      fastPath: true)
         var config = wasi.wasiString
         if benchTiming { config += " --bench-timing" }
         var environment = ProcessInfo.processInfo.environment
@@ -46,6 +47,8 @@ struct Run: ParsableCommand {
         // exec: the guest's exit status and signals are ours, with no process in between.
         execute(artifact.path, argv: [input] + guestArgs, environment: environment)
     }
+
+    // The `wasmaot` launcher (Sources/wasmaot/main.c) parses this same grammar for its fast path.
 
     /// Leading wasmaot options after the module path, up to the first guest argument or `--`.
     private mutating func consumeTrailingOptions(_ args: inout [String]) throws {

@@ -18,9 +18,12 @@ struct CacheOptions: ParsableArguments {
 }
 
 /// Compiles `input` for this machine into the cache, or reuses the cached artifact. With
-/// `verbose` (or WASMAOT_LOG=1) says on stderr whether it was a cache hit.
-func cachedArtifact(input: String, opt: OptLevel, cache: ArtifactCache, verbose: Bool = false) -> (path: String, compiled: Bool) {
+/// `verbose` (or WASMAOT_LOG=1) says on stderr whether it was a cache hit. With `fastPath`, also
+/// records the verified artifact for the launcher's next `wasmaot run`.
+func cachedArtifact(input: String, opt: OptLevel, cache: ArtifactCache, verbose: Bool = false,
+                    fastPath: Bool = false) -> (path: String, compiled: Bool) {
     let started = Date()
+    let record = fastPath ? FastPathRecord(module: input) : nil
     guard let data = FileManager.default.contents(atPath: input) else { fail("\(input): cannot read file") }
     let target: TargetSpec
     do {
@@ -41,6 +44,7 @@ func cachedArtifact(input: String, opt: OptLevel, cache: ArtifactCache, verbose:
             let what = result.compiled ? String(format: "compiled in %.2f s", Date().timeIntervalSince(started)) : "cache hit"
             FileHandle.standardError.write(Data("wasmaot: \(what): \(key.hex.prefix(16)) \(result.path.path)\n".utf8))
         }
+        record?.write(cacheRoot: cache.root.path, module: input, moduleDigest: key.moduleDigest, opt: opt, artifact: result.path.path, key: key.hex)
         return (result.path.path, result.compiled)
     } catch {
         fail("\(error)")

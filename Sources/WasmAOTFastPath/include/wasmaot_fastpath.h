@@ -1,0 +1,65 @@
+// The `wasmaot run` fast path: a record that lets the launcher start a cached artifact without
+// loading the compiler (Swift runtime, Foundation, libLLVM: ~25 ms) or hashing the module.
+//
+// The full compiler writes ROOT/fast/<name> after it has found or built a verified artifact. The
+// record holds stat stamps (device, inode, size, mtime, ctime) of the module, of every input of the
+// compiler identity (compiler executable, libLLVM, runtime archive and its sources) and of the
+// artifact, plus a CPU fingerprint. The launcher trusts the record only if every stamp still
+// matches; anything else (edited module, rebuilt compiler, touched or replaced artifact, other CPU,
+// unknown option) falls back to the compiler, which re-verifies digests and rewrites the record.
+// Content changes always change ctime (the kernel sets it; utimensat cannot), which is what makes
+// stamps a safe stand-in for hashing (the same reasoning as git's index and ccache's direct mode).
+#ifndef WASMAOT_FASTPATH_H
+#define WASMAOT_FASTPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wafp_stamp {
+    uint64_t dev, ino, size;
+    int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+} wafp_stamp;
+
+/// stat(2) of `path` as a stamp; 0 on success, -1 (errno set) otherwise.
+int wafp_stat(const char *path, wafp_stamp *out);
+
+/// Identifies the CPU's model and feature set (x86: cpuid; aarch64: hwcaps + MIDR).
+uint64_t wafp_cpu_fingerprint(void);
+
+/// "O<level> emit=exe": the codegen options part of the cache key for `run`.
+void wafp_options(int opt_level, char *buf, size_t size);
+
+/// The record file for (module, options, compiler, runtime dir) under `cache_root`.
+/// Returns 0, or -1 if a path does not resolve or the result does not fit.
+int wafp_record_path(const char *cache_root, const char *module_path, const char *options,
+                     const char *compiler_path, char *buf, size_t size);
+
+/// Writes the record (atomically: temp file + rename). `module_before` is the module's stamp taken
+/// before the compiler read it, and `checked_at_ns` (CLOCK_REALTIME) the last moment its content was
+/// known to be what was compiled. The record is skipped (returns 1) when the module changed since,
+/// or had been modified so shortly before `checked_at_ns` that a further same-size edit within the
+/// same timestamp tick would be invisible. `deps` are the identity inputs. Returns 0 when written,
+/// 1 when skipped, -1 on error.
+int wafp_write(const char *cache_root, const char *module_path, const wafp_stamp *module_before,
+               int64_t checked_at_ns, const char *options, const char *compiler_path,
+               const char *const *deps, size_t ndeps, const char *artifact_path, const char *key_hex);
+
+/// Nanoseconds since the epoch (CLOCK_REALTIME, the clock file timestamps follow).
+int64_t wafp_now_ns(void);
+
+/// Whether `stamp` was last changed at least the racy window before `at_ns`.
+int wafp_settled(const wafp_stamp *stamp, int64_t at_ns);
+
+/// If a valid record exists, copies the artifact path and key into the buffers and returns 0;
+/// otherwise returns -1 (the caller falls back to the compiler).
+int wafp_lookup(const char *cache_root, const char *module_path, const char *options,
+                const char *compiler_path, char *artifact, size_t artifact_size, char *key, size_t key_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,223 @@
+// wasmaot — the command users type. A small static C program, because the full compiler
+// (wasmaot-compiler: Swift, Foundation, libLLVM) takes ~25 ms just to load, while a cached
+// `wasmaot run` should start about as fast as the artifact itself.
+//
+// `wasmaot run` with a valid fast-path record (wasmaot_fastpath.h) execs the cached artifact
+// directly. Everything else — other commands, options it does not know, a missing or stale
+// record — execs wasmaot-compiler (beside this executable, or $WASMAOT_COMPILER) with the same
+// argv, so behaviour and messages are the compiler's. The option grammar below mirrors
+// wasmaot-compiler's `run` (Run.swift): keep the two in step.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "wasmaot_fastpath.h"
+
+extern char **environ;
+
+#if defined(__x86_64__)
+#define HOST_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "aarch64"
+#else
+#define HOST_ARCH "unknown"
+#endif
+
+static char compiler_path[PATH_MAX];
+
+static void find_compiler(void) {
+    const char *env = getenv("WASMAOT_COMPILER");
+    if (env && *env) {
+        snprintf(compiler_path, sizeof compiler_path, "%s", env);
+        return;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        snprintf(compiler_path, sizeof compiler_path, "wasmaot-compiler");
+        return;
+    }
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = 0;
+    snprintf(compiler_path, sizeof compiler_path, "%s/wasmaot-compiler", self);
+}
+
+static _Noreturn void exec_compiler(char **argv) {
+    if (strchr(compiler_path, '/')) execv(compiler_path, argv);
+    else execvp(compiler_path, argv);
+    fprintf(stderr, "error: cannot start the compiler %s: %s (set WASMAOT_COMPILER or reinstall wasmaot)\n",
+            compiler_path, strerror(errno));
+    exit(1);
+}
+
+/// A growable string for WASMAOT_WASI.
+typedef struct {
+    char *data;
+    size_t len, cap;
+} text;
+
+static int text_add(text *t, const char *s, size_t n) {
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = (t->cap + n + 1) * 2;
+        char *d = realloc(t->data, cap);
+        if (!d) return -1;
+        t->data = d;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = 0;
+    return 0;
+}
+
+/// Appends one word in WASMAOT_WASI syntax, quoted like the compiler's shellQuote.
+static int add_word(text *t, const char *w) {
+    if (t->len && text_add(t, " ", 1)) return -1;
+    int safe = *w != 0;
+    for (const char *p = w; *p && safe; p++)
+        safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_./:=@%+,", *p);
+    if (safe) return text_add(t, w, strlen(w));
+    if (text_add(t, "'", 1)) return -1;
+    for (const char *p = w; *p; p++) {
+        if (*p == '\'' ? text_add(t, "'\\''", 4) : text_add(t, p, 1)) return -1;
+    }
+    return text_add(t, "'", 1);
+}
+
+typedef struct {
+    int opt_level, verbose, inherit_env, bench_timing;
+    const char *cache_dir;
+    text wasi;
+} run_options;
+
+/// `--name value` / `--name=value`; returns the value and advances *i, or NULL if `arg` is not it.
+static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing) {
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0) return NULL;
+    if (arg[n] == '=') {
+        (*i)++;
+        return arg + n + 1;
+    }
+    if (arg[n] != 0) return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    *i += 2;
+    return argv[*i - 1];
+}
+
+/// One WASI option (shared by both positions); 1 if taken, 0 if not a WASI option, -1 to fall back.
+static int wasi_option(int argc, char **argv, int *i, run_options *o) {
+    int missing = 0;
+    const char *v;
+    if ((v = option_value(argc, argv, i, "--dir", &missing))) return add_word(&o->wasi, "--dir") || add_word(&o->wasi, v) ? -1 : 1;
+    if (missing) return -1;
+    if ((v = option_value(argc, argv, i, "--env", &missing))) {
+        if (!strchr(v, '=')) return -1; // the compiler words the error
+        return add_word(&o->wasi, "--env") || add_word(&o->wasi, v) ? -1 : 1;
+    }
+    if (missing) return -1;
+    const char *a = argv[*i];
+    if (!strcmp(a, "--inherit-env")) { o->inherit_env = 1; (*i)++; return 1; }
+    if (!strcmp(a, "--bench-timing")) { o->bench_timing = 1; (*i)++; return 1; }
+    if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) { o->verbose = 1; (*i)++; return 1; }
+    return 0;
+}
+
+/// Options before the module (what ArgumentParser accepts there); 1 taken, 0 not an option, -1 fall back.
+static int leading_option(int argc, char **argv, int *i, run_options *o) {
+    int r = wasi_option(argc, argv, i, o);
+    if (r) return r;
+    const char *a = argv[*i];
+    int missing = 0;
+    const char *v;
+    if ((v = option_value(argc, argv, i, "--cache-dir", &missing))) { o->cache_dir = v; return 1; }
+    if (missing) return -1;
+    if ((v = option_value(argc, argv, i, "--target", &missing))) return strcmp(v, HOST_ARCH) ? -1 : 1;
+    if (missing) return -1;
+    if (a[0] == '-' && a[1] == 'O') {
+        const char *level = a[2] ? a + 2 : (*i + 1 < argc ? argv[*i + 1] : NULL);
+        if (!level || level[0] < '0' || level[0] > '3' || level[1]) return -1;
+        o->opt_level = level[0] - '0';
+        *i += a[2] ? 1 : 2;
+        return 1;
+    }
+    return a[0] == '-' ? -1 : 0; // --help, --cpu, `--`, …: the compiler handles those
+}
+
+static int cache_root(const run_options *o, char *buf, size_t size) {
+    const char *d;
+    int n;
+    if (o->cache_dir) n = snprintf(buf, size, "%s", o->cache_dir);
+    else if ((d = getenv("WASMAOT_CACHE_DIR")) && *d) n = snprintf(buf, size, "%s", d);
+    else if ((d = getenv("XDG_CACHE_HOME")) && *d) n = snprintf(buf, size, "%s/wasmaot", d);
+    else if ((d = getenv("HOME")) && *d) n = snprintf(buf, size, "%s/.cache/wasmaot", d);
+    else return -1;
+    return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/// Returns only when the fast path does not apply.
+static void fast_run(int argc, char **argv) {
+    run_options o = {.opt_level = 2};
+    const char *log = getenv("WASMAOT_LOG");
+    if (log) o.verbose = 1;
+    int i = 2, r;
+    while (i < argc && (r = leading_option(argc, argv, &i, &o)) != 0)
+        if (r < 0) return;
+    if (i >= argc) return;
+    const char *module = argv[i++];
+    while (i < argc) { // options right after the module, up to the first guest argument or `--`
+        if (!strcmp(argv[i], "--")) { i++; break; }
+        if ((r = wasi_option(argc, argv, &i, &o)) < 0) return;
+        if (r == 0) break;
+    }
+    if (o.inherit_env && add_word(&o.wasi, "--inherit-env")) return;
+    if (o.bench_timing && text_add(&o.wasi, " --bench-timing", 15)) return;
+
+    char root[PATH_MAX], options[64], artifact[PATH_MAX], key[128];
+    if (cache_root(&o, root, sizeof root)) return;
+    wafp_options(o.opt_level, options, sizeof options);
+    if (wafp_lookup(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key)) return;
+
+    // Same bookkeeping as a hit in the compiler: the entry folder's mtime is its last use (gc).
+    char entry[PATH_MAX];
+    snprintf(entry, sizeof entry, "%s", artifact);
+    char *slash = strrchr(entry, '/');
+    if (slash) {
+        *slash = 0;
+        utimes(entry, NULL);
+    }
+    if (o.verbose) fprintf(stderr, "wasmaot: cache hit (fast path): %.16s %s\n", key, artifact);
+
+    // argv: the module path as given, then the guest's arguments; env: ours + WASMAOT_WASI.
+    char **args = calloc((size_t)(argc - i) + 2, sizeof *args);
+    size_t nenv = 0;
+    while (environ[nenv]) nenv++;
+    char **env = calloc(nenv + 2, sizeof *env);
+    text wasi_var = {0};
+    if (!args || !env || text_add(&wasi_var, "WASMAOT_WASI=", 13) ||
+        text_add(&wasi_var, o.wasi.data ? o.wasi.data : "", o.wasi.len))
+        return;
+    args[0] = (char *)module;
+    for (int k = i; k < argc; k++) args[k - i + 1] = argv[k];
+    size_t e = 0;
+    for (size_t k = 0; k < nenv; k++)
+        if (strncmp(environ[k], "WASMAOT_WASI=", 13) != 0) env[e++] = environ[k];
+    env[e++] = wasi_var.data;
+    execve(artifact, args, env);
+    // The artifact vanished between the check and exec (gc, clear): let the compiler rebuild it.
+}
+
+int main(int argc, char **argv) {
+    find_compiler();
+    if (argc >= 2 && !strcmp(argv[1], "run")) fast_run(argc, argv);
+    exec_compiler(argv);
+}
