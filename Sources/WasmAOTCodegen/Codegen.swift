@@ -1,4 +1,5 @@
 import CLLVM
+import Foundation
 
 /// Optimization level of the new pass manager pipeline (`default<On>`).
 public enum OptLevel: Int, Sendable, CaseIterable {
@@ -30,6 +31,55 @@ public enum Codegen {
         LLVMBackend.initialize()
         let machine = try makeMachine(target, opt: opt, pic: pic)
         defer { LLVMDisposeTargetMachine(machine) }
+        try prepare(module, target: target, machine: machine)
+        return try optimizeAndEmit(module, machine: machine, opt: opt, kind: kind)
+    }
+
+    /// Like `emit(kind: .object)`, but a large module is split into partitions that are optimized
+    /// and compiled on all cores (see Partitioner); link all the objects. Functions are not
+    /// inlined across partitions, so the result can differ slightly in speed.
+    public static func emitObjects(_ module: LLVMModuleRef, target: TargetSpec, opt: OptLevel,
+                                   pic: Bool = true) throws(CodegenError) -> [[UInt8]] {
+        LLVMBackend.initialize()
+        let machine = try makeMachine(target, opt: opt, pic: pic)
+        defer { LLVMDisposeTargetMachine(machine) }
+        try prepare(module, target: target, machine: machine)
+        guard let plan = Partitioner.plan(module) else {
+            return [try optimizeAndEmit(module, machine: machine, opt: opt, kind: .object)]
+        }
+        let results = ResultSlots(count: plan.count)
+        // Plain threads, one per partition: the OS shares the cores among them.
+        let done = DispatchSemaphore(value: 0)
+        for index in 0..<plan.count {
+            let thread = Thread {
+                results.set(index, Result { () throws(CodegenError) -> [UInt8] in
+                    let context = LLVMContextCreate()!
+                    defer { LLVMContextDispose(context) }
+                    let part = try Partitioner.load(plan, index: index, into: context)
+                    defer { LLVMDisposeModule(part) }
+                    let machine = try makeMachine(target, opt: opt, pic: pic)
+                    defer { LLVMDisposeTargetMachine(machine) }
+                    return try optimizeAndEmit(part, machine: machine, opt: opt, kind: .object)
+                })
+                done.signal()
+            }
+            thread.stackSize = 64 << 20 // LLVM recursion on big functions
+            thread.start()
+        }
+        for _ in 0..<plan.count { done.wait() }
+        var objects: [[UInt8]] = []
+        for index in 0..<plan.count {
+            switch results.get(index) {
+            case .success(let bytes): objects.append(bytes)
+            case .failure(let error): throw error
+            case nil: throw CodegenError("internal error: partition \(index) produced nothing")
+            }
+        }
+        return objects
+    }
+
+    /// Target triple and data layout on the module, then the verifier (our IR must be valid).
+    static func prepare(_ module: LLVMModuleRef, target: TargetSpec, machine: LLVMTargetMachineRef) throws(CodegenError) {
         LLVMSetTarget(module, target.architecture.triple)
         let layout = LLVMCreateTargetDataLayout(machine)
         LLVMSetModuleDataLayout(module, layout)
@@ -42,7 +92,10 @@ public enum Codegen {
             throw CodegenError("internal error: invalid LLVM IR: \(text.prefix(2000))")
         }
         LLVMDisposeMessage(message)
+    }
 
+    static func optimizeAndEmit(_ module: LLVMModuleRef, machine: LLVMTargetMachineRef, opt: OptLevel,
+                                kind: EmitKind) throws(CodegenError) -> [UInt8] {
         let options = LLVMCreatePassBuilderOptions()
         defer { LLVMDisposePassBuilderOptions(options) }
         LLVMPassBuilderOptionsSetLoopVectorization(options, opt.rawValue >= 2 ? 1 : 0)
@@ -92,4 +145,13 @@ public enum Codegen {
         else { throw CodegenError("cannot create a target machine for \(target)") }
         return machine
     }
+}
+
+/// One result per partition, written from the worker threads.
+private final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<[UInt8], CodegenError>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Result<[UInt8], CodegenError>) { lock.withLock { slots[index] = value } }
+    func get(_ index: Int) -> Result<[UInt8], CodegenError>? { lock.withLock { slots[index] } }
 }

@@ -16,6 +16,11 @@ public enum Linker {
 
     /// Links `object` (bytes of an ELF relocatable) with the runtime archive into `output`.
     public static func link(object: [UInt8], runtime: RuntimeArchive, output: String, kind: Output) throws(LinkError) {
+        try link(objects: [object], runtime: runtime, output: output, kind: kind)
+    }
+
+    /// Links `objects` (one module compiled in partitions, see Codegen.emitObjects) likewise.
+    public static func link(objects: [[UInt8]], runtime: RuntimeArchive, output: String, kind: Output) throws(LinkError) {
         let toolchain = try Toolchain.find(for: runtime.gnuTriple)
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("wasmaot-link-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -25,9 +30,13 @@ public enum Linker {
             throw LinkError("cannot create a temporary directory: \(error.localizedDescription)")
         }
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let objectPath = scratch.appendingPathComponent("module.o").path
-        guard FileManager.default.createFile(atPath: objectPath, contents: Data(object)) else {
-            throw LinkError("cannot write \(objectPath)")
+        var objectPaths: [String] = []
+        for (index, object) in objects.enumerated() {
+            let path = scratch.appendingPathComponent("module\(index).o").path
+            guard FileManager.default.createFile(atPath: path, contents: Data(object)) else {
+                throw LinkError("cannot write \(path)")
+            }
+            objectPaths.append(path)
         }
         // Link to a temporary name beside the output and rename: a failed link never leaves a
         // half-written executable where the user expects a good one.
@@ -35,11 +44,11 @@ public enum Linker {
         var arguments: [String]
         switch kind {
         case .executable:
-            arguments = ["-static", "-o", temporary, objectPath, runtime.path, "-lm"]
+            arguments = ["-static", "-o", temporary] + objectPaths + [runtime.path, "-lm"]
         case .sharedObject:
             // The runtime comes from libwasmaot_rt.so, loaded RTLD_GLOBAL by the embedder: every
             // instance in a process shares one trap handler and one memory registry.
-            arguments = ["-shared", "-o", temporary, objectPath]
+            arguments = ["-shared", "-o", temporary] + objectPaths
         }
         let result = Toolchain.run(toolchain.compilerDriver, arguments)
         guard result.status == 0 else {

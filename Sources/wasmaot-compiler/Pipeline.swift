@@ -27,6 +27,8 @@ struct Pipeline {
     func run() throws(Failure) {
         let progress = Progress(enabled: isatty(2) == 1)
         defer { progress.finish() }
+        let timing = PhaseTimer(enabled: ProcessInfo.processInfo.environment["WASMAOT_TIMING"] != nil)
+        defer { timing.report(input) }
         guard let data = FileManager.default.contents(atPath: input) else {
             throw Failure(description: "\(input): cannot read file")
         }
@@ -70,27 +72,55 @@ struct Pipeline {
         } catch {
             throw Failure(description: "\(input): \(error)")
         }
-        let bytes: [UInt8]
+        var objects: [[UInt8]]
         do {
+            timing.mark("decode+lower")
             progress.update("optimizing and emitting (\(architecture.rawValue), O\(opt.rawValue))")
             let target = try TargetSpec(architecture: architecture, cpu: cpu)
-            let kind: EmitKind = emit == .llvmIR ? .llvmIR : (emit == .asm ? .assembly : .object)
-            bytes = try Codegen.emit(lowered.module, target: target, opt: opt, kind: kind, pic: emit != .exe)
+            if emit == .exe {
+                objects = try Codegen.emitObjects(lowered.module, target: target, opt: opt, pic: false)
+            } else {
+                let kind: EmitKind = emit == .llvmIR ? .llvmIR : (emit == .asm ? .assembly : .object)
+                objects = [try Codegen.emit(lowered.module, target: target, opt: opt, kind: kind, pic: true)]
+            }
         } catch {
             throw Failure(description: "\(input): \(error)")
         }
         if emit != .exe {
-            guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
+            guard FileManager.default.createFile(atPath: output, contents: Data(objects[0])) else {
                 throw Failure(description: "\(output): cannot write file")
             }
             return
         }
+        timing.mark("optimize+codegen (\(objects.count) partition\(objects.count == 1 ? "" : "s"))")
         progress.update("linking")
         do {
-            try Linker.link(object: bytes, runtime: runtime!, output: output, kind: .executable)
+            try Linker.link(objects: objects, runtime: runtime!, output: output, kind: .executable)
         } catch {
             throw Failure(description: "\(input): \(error)")
         }
+        timing.mark("link")
+    }
+}
+
+/// Wall time per phase on stderr with WASMAOT_TIMING=1 (for profiling compile time).
+final class PhaseTimer {
+    let enabled: Bool
+    private var last = Date()
+    private var phases: [(String, TimeInterval)] = []
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func mark(_ phase: String) {
+        let now = Date()
+        phases.append((phase, now.timeIntervalSince(last)))
+        last = now
+    }
+
+    func report(_ input: String) {
+        guard enabled, !phases.isEmpty else { return }
+        let text = phases.map { String(format: "%@ %.2f s", $0.0, $0.1) }.joined(separator: ", ")
+        FileHandle.standardError.write(Data("wasmaot: \(input): \(text)\n".utf8))
     }
 }
 
