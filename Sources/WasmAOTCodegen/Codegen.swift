@@ -52,6 +52,8 @@ public enum Codegen {
         let done = DispatchSemaphore(value: 0)
         for index in 0..<plan.count {
             let thread = Thread {
+                let started = Date()
+                defer { reportTime(partition: index, of: plan.count, since: started) }
                 results.set(index, Result { () throws(CodegenError) -> [UInt8] in
                     let context = LLVMContextCreate()!
                     defer { LLVMContextDispose(context) }
@@ -145,6 +147,13 @@ public enum Codegen {
         else { throw CodegenError("cannot create a target machine for \(target)") }
         return machine
     }
+}
+
+/// With WASMAOT_TIMING=1: how long each partition took (balance of the split).
+private func reportTime(partition: Int, of count: Int, since start: Date) {
+    guard ProcessInfo.processInfo.environment["WASMAOT_TIMING"] != nil else { return }
+    let line = String(format: "wasmaot: partition %d/%d: %.2f s\n", partition + 1, count, Date().timeIntervalSince(start))
+    FileHandle.standardError.write(Data(line.utf8))
 }
 
 /// One result per partition, written from the worker threads.
