@@ -4,13 +4,15 @@
  * Generated code never bounds-checks loads/stores: an access outside the accessible part of a
  * memory's 8 GiB reservation faults, and the SIGSEGV handler below maps that fault to
  * "out of bounds memory access". A fault just below the thread's stack is "call stack
- * exhausted". Everything else is passed on to whatever handler was installed before us.
+ * exhausted", and so is a fault at (or just below) the interrupted stack pointer. Everything else
+ * is passed on to whatever handler was installed before us.
  */
 #include "internal.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static const char *const trap_messages[WASMAOT_TRAP_COUNT] = {
@@ -113,10 +115,36 @@ uintptr_t wasmaot_thread_stack_limit(void) { return stack_limit; }
 /* ---- Fault handler ---- */
 static struct sigaction prev_segv, prev_bus;
 
+/* The stack pointer of the interrupted code (0 where we do not know how to read it). */
+static uintptr_t interrupted_sp(void *uctx) {
+    const ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* How far below the stack pointer a stack access may land: a push/call (x86-64), a pre-indexed
+ * store pair (aarch64), a stack probe (one page below). Generous; nothing else addresses there. */
+#define SP_FAULT_SLACK ((uintptr_t)64 * 1024)
+
 static void fault_handler(int sig, siginfo_t *info, void *uctx) {
     uintptr_t a = (uintptr_t)info->si_addr;
     if (in_reservation(a)) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
-    if (stack_hi && a >= stack_guard_lo && a < stack_hi) wasmaot_trap(WASMAOT_TRAP_STACK_EXHAUSTED);
+    if (stack_hi && a < stack_hi) {
+        /* The guard region below the stack we computed from RLIMIT_STACK... */
+        if (a >= stack_guard_lo) wasmaot_trap(WASMAOT_TRAP_STACK_EXHAUSTED);
+        /* ...or wherever the stack really ends: an unmapped page between just below the stack
+         * pointer and the top of the stack can only be the end of the stack. This matters where
+         * the stack is not the size RLIMIT_STACK says: qemu-user gives the guest a fixed stack of
+         * max(8 MiB, rlimit) with one guard page, whatever the guest's rlimit. */
+        uintptr_t sp = interrupted_sp(uctx);
+        if (sp && sp <= stack_hi && a + SP_FAULT_SLACK >= sp) wasmaot_trap(WASMAOT_TRAP_STACK_EXHAUSTED);
+    }
 
     /* Not ours: chain to the previous disposition. */
     struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;

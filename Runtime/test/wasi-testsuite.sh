@@ -14,7 +14,12 @@
 #   WASI_TS_FILTER  only run tests whose name matches this extended regex.
 #   WASI_TS_VERBOSE=1 print the output of failing tests.
 #   WASI_TS_JOBS    parallel compile jobs (default: nproc).
-#   WASI_TS_LIB     runtime archive to link against (default: this tree's build/x86_64-linux-gnu one).
+#   WASI_TS_LIB     runtime archive to link against (default: this tree's build/<triple> one).
+#   WASI_TS_TARGET  architecture to compile for (wasmaot --target; default: the host's). For a
+#                   foreign one, objects are linked with <triple>-gcc and run through WASI_TS_RUNNER.
+#   WASI_TS_OPT     optimization flag for wasmaot compile (default -O2).
+#   WASI_TS_RUNNER  qemu-user binary that runs the executables (e.g. qemu-aarch64-static); it gets
+#                   `-0 ARGV0` so the guest still sees the module name as argv[0].
 #
 # Test spec (JSON next to the module, all fields optional): args (list), env (object),
 # dirs (list: host folder relative to the test's folder, preopened under the same name),
@@ -35,18 +40,35 @@ if [ $# -eq 0 ]; then
 fi
 CACHE=${WASI_TS_CACHE:-${TMPDIR:-/tmp}/wasmaot-wasi-testsuite-cache}
 JOBS=${WASI_TS_JOBS:-$(nproc 2>/dev/null || echo 2)}
-CC=${CC:-cc}
+HOST_ARCH=$(uname -m)
+TARGET=${WASI_TS_TARGET:-$HOST_ARCH}
+case $TARGET in
+    x86_64 | amd64) TARGET=x86_64 ;;
+    aarch64 | arm64) TARGET=aarch64 ;;
+    *) echo "wasi-testsuite.sh: unknown WASI_TS_TARGET $TARGET" >&2; exit 2 ;;
+esac
+TRIPLE=$TARGET-linux-gnu
+RUNNER=${WASI_TS_RUNNER:-}
+OPT=${WASI_TS_OPT:--O2}
+if [ "$TARGET" = "$HOST_ARCH" ]; then
+    CC=${CC:-cc}
+    MAKE_CC=()
+else
+    CC=${CC:-$TRIPLE-gcc}
+    MAKE_CC=("CC=$CC")
+    [ -n "$RUNNER" ] || { echo "wasi-testsuite.sh: WASI_TS_TARGET=$TARGET needs WASI_TS_RUNNER (e.g. qemu-$TARGET-static)" >&2; exit 2; }
+fi
 command -v python3 >/dev/null || { echo "wasi-testsuite.sh: needs python3 (JSON specs)" >&2; exit 2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wasmaot-wasi-ts.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
 
-LIB=${WASI_TS_LIB:-$RUNTIME/build/x86_64-linux-gnu/libwasmaot_rt.a}
+LIB=${WASI_TS_LIB:-$RUNTIME/build/$TRIPLE/libwasmaot_rt.a}
 if [ -z "${WASI_TS_DIRECT:-}" ]; then
     if [ -z "${WASI_TS_LIB:-}" ]; then
-        make -s -C "$RUNTIME" "$LIB" >/dev/null || { echo "wasi-testsuite.sh: runtime build failed" >&2; exit 2; }
+        make -s -C "$RUNTIME" TRIPLE="$TRIPLE" "${MAKE_CC[@]}" "$LIB" >/dev/null || { echo "wasi-testsuite.sh: runtime build failed" >&2; exit 2; }
     fi
-    compiler_id=$(sha256sum "$WASMAOT" | cut -c1-16)
+    compiler_id=$(sha256sum "$WASMAOT" | cut -c1-16)-$TARGET$OPT
     mkdir -p "$CACHE/$compiler_id"
 fi
 
@@ -75,7 +97,7 @@ if [ -z "${WASI_TS_DIRECT:-}" ]; then
         o=$(obj_of "$w")
         [ -s "$o" ] || printf '%s\0%s\0' "$w" "$o" >>"$todo"
     done
-    xargs -0 -n 2 -P "$JOBS" sh -c '"$0" compile "$1" -o "$2.tmp.$$" --emit obj >/dev/null 2>&1 && mv -f "$2.tmp.$$" "$2"' \
+    xargs -0 -n 2 -P "$JOBS" sh -c '"$0" compile "$1" -o "$2.tmp.$$" --emit obj --target "'"$TARGET"'" "'"$OPT"'" >/dev/null 2>&1 && mv -f "$2.tmp.$$" "$2"' \
         "$WASMAOT" <"$todo"
 fi
 
@@ -86,10 +108,10 @@ for w in "${tests[@]}"; do
     name=$(basename "$w" .wasm)
     exe="$WORK/exe-$name-$RANDOM"
     if [ -n "${WASI_TS_DIRECT:-}" ]; then
-        "$WASMAOT" compile "$w" -o "$exe" >"$WORK/cout" 2>&1
+        "$WASMAOT" compile "$w" -o "$exe" --target "$TARGET" "$OPT" >"$WORK/cout" 2>&1
     else
         o=$(obj_of "$w")
-        [ -s "$o" ] || "$WASMAOT" compile "$w" -o "$o" --emit obj >"$WORK/cout" 2>&1
+        [ -s "$o" ] || "$WASMAOT" compile "$w" -o "$o" --emit obj --target "$TARGET" "$OPT" >"$WORK/cout" 2>&1
         [ -s "$o" ] && "$CC" -static -o "$exe" "$o" "$LIB" -lm >"$WORK/cout" 2>&1
     fi
     if [ ! -x "$exe" ]; then
@@ -118,7 +140,12 @@ EOF
     fields=()
     while IFS= read -r -d '' f; do fields+=("$f"); done <"$WORK/spec"
     find "$dir" -name '*.cleanup' -exec rm -rf {} + 2>/dev/null
-    (cd "$dir" && WASMAOT_WASI="${fields[0]}" timeout 20 bash -c 'exec -a "$0" "$@"' "$name.wasm" "$exe" "${fields[@]:6}" \
+    if [ -n "$RUNNER" ]; then
+        run=("$RUNNER" -0 "$name.wasm" "$exe")
+    else
+        run=(bash -c 'exec -a "$0" "$@"' "$name.wasm" "$exe")
+    fi
+    (cd "$dir" && WASMAOT_WASI="${fields[0]}" timeout 20 "${run[@]}" "${fields[@]:6}" \
         </dev/null >"$WORK/out" 2>"$WORK/err")
     got=$?
     why=""

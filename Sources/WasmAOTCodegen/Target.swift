@@ -22,6 +22,11 @@ public enum Architecture: String, CaseIterable, Sendable {
     }
 
     /// Portable baseline for `wasmaot compile` artifacts that may run on other machines.
+    /// x86_64: x86-64-v2 (SSE4.2, POPCNT; every x86-64 server since ~2009).
+    /// aarch64: LLVM's "generic" = Armv8.0-A with FP and Advanced SIMD (NEON), which every 64-bit
+    /// Arm Linux machine has: Graviton 1-4, Ampere Altra/AmpereOne (Neoverse N1 class), Raspberry
+    /// Pi 3+. Generated code needs nothing newer (no atomics: Wasm threads are not supported);
+    /// `--cpu neoverse-n1` / `--cpu neoverse-v1` tune for a known fleet.
     public var baselineCPU: String {
         switch self {
         case .x86_64: "x86-64-v2"

@@ -50,7 +50,9 @@ public struct RuntimeArchive: Sendable {
         }
         let path = "\(source)/build/\(gnuTriple)/\(name)"
         let shared = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("libwasmaot_rt.so").path
-        if !isUpToDate(archive: path, source: source) || !FileManager.default.fileExists(atPath: shared) {
+        // The shared runtime (embedding, host only) is built for the host triple alone.
+        let needsShared = gnuTriple == Toolchain.hostGNUTriple
+        if !isUpToDate(archive: path, source: source) || (needsShared && !FileManager.default.fileExists(atPath: shared)) {
             try build(source: source, gnuTriple: gnuTriple)
         }
         return RuntimeArchive(gnuTriple: gnuTriple, path: path, sourceDirectory: source)

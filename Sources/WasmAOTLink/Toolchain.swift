@@ -16,10 +16,17 @@ public struct Toolchain: Sendable {
         if native && !FileManager.default.fileExists(atPath: "/usr/lib/\(gnuTriple)/libc.a") {
             throw LinkError("static C library /usr/lib/\(gnuTriple)/libc.a not found; install it with: apt-get install libc6-dev")
         }
+        if !native {
+            // The cross driver's sysroot (Debian: /usr/<triple>/lib from libc6-dev-<arch>-cross).
+            let found = run(driver, ["-print-file-name=libc.a"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !found.hasPrefix("/") || !FileManager.default.fileExists(atPath: found) {
+                throw LinkError("static C library for \(gnuTriple) not found (\(driver) -print-file-name=libc.a); install it with: apt-get install libc6-dev-\(debianArch(gnuTriple))-cross")
+            }
+        }
         return Toolchain(compilerDriver: driver)
     }
 
-    static var hostGNUTriple: String {
+    public static var hostGNUTriple: String {
         #if arch(arm64)
         return "aarch64-linux-gnu"
         #else

@@ -15,7 +15,9 @@ struct Compile: ParsableCommand {
               wasmaot compile app.wasm -o app -O3 --cpu native
               wasmaot compile app.wasm -o app.ll --emit llvm-ir
               wasmaot compile app.wasm -o app --dir /srv/data::/data --env LANG=C
+              wasmaot compile app.wasm -o app-arm64 --target aarch64
               wasmaot compile app.wasm --for-image      # app.wasm.wasmaot/x86_64 + manifest.json
+              wasmaot compile app.wasm --for-image --target x86_64,aarch64   # both + manifest.json
             """
     )
 
@@ -30,7 +32,7 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var codegen: CodegenOptions
 
-    @Option(name: .customLong("cpu"), help: "CPU to tune for: baseline (x86-64-v2), native, or an LLVM CPU name.")
+    @Option(name: .customLong("cpu"), help: "CPU to compile for: baseline (x86_64: x86-64-v2, aarch64: generic armv8-a), native (host target only), or an LLVM CPU name (e.g. neoverse-n1).")
     var cpu: String = "baseline"
 
     @Option(name: .customLong("emit"), help: "What to write: exe, obj, asm, llvm-ir.")
@@ -44,8 +46,14 @@ struct Compile: ParsableCommand {
         }
         if forImage {
             guard output == nil, emit == "exe" else { throw ValidationError("--for-image writes IN.wasm.wasmaot/; it takes no -o or --emit") }
-        } else if output == nil {
-            throw ValidationError("missing -o OUTPUT")
+            if codegen.architectures.count > 1, case .named(let name) = CPUChoice(cpu) {
+                throw ValidationError("--cpu \(name) names one architecture's CPU; use it with a single --target")
+            }
+        } else {
+            guard output != nil else { throw ValidationError("missing -o OUTPUT") }
+            guard codegen.architectures.count == 1 else {
+                throw ValidationError("--target takes one architecture here (several only with --for-image)")
+            }
         }
     }
 
@@ -53,7 +61,7 @@ struct Compile: ParsableCommand {
         if forImage { return buildForImage() }
         let pipeline = Pipeline(
             input: input, output: output!, opt: OptLevel(rawValue: codegen.optLevel)!,
-            architecture: Architecture(rawValue: codegen.target)!, cpu: CPUChoice(cpu),
+            architecture: codegen.architectures[0], cpu: CPUChoice(cpu),
             emit: Pipeline.Emit(rawValue: emit)!, wasiDefaults: wasi.wasiString)
         do {
             try pipeline.run()
@@ -62,20 +70,25 @@ struct Compile: ParsableCommand {
         }
     }
 
-    /// Prebuilt artifact + manifest beside the module, for `COPY` into an image.
+    /// Prebuilt artifacts (one per `--target` architecture) + manifest beside the module, for
+    /// `COPY` into an image. Each artifact is recorded with the identity of its own architecture
+    /// (that architecture's runtime archive), which is what a node of that architecture checks.
     private func buildForImage() {
         guard let data = FileManager.default.contents(atPath: input) else { fail("\(input): cannot read file") }
-        let arch = Architecture(rawValue: codegen.target)!
         let opt = OptLevel(rawValue: codegen.optLevel)!
-        do {
-            try ImageArtifacts.publish(module: input, moduleBytes: Array(data), identity: WasmAOT.identity(), arch: arch.rawValue,
-                                       cpu: CPUChoice(cpu).description, options: "O\(opt.rawValue) emit=exe") { temporary in
-                try Pipeline(input: input, output: temporary, opt: opt, architecture: arch, cpu: CPUChoice(cpu),
-                             emit: .exe, wasiDefaults: wasi.wasiString).run()
+        for arch in codegen.architectures {
+            do {
+                // Build (or find) that architecture's runtime first: the identity names its digest.
+                let identity = WasmAOT.identity(for: arch)
+                try ImageArtifacts.publish(module: input, moduleBytes: Array(data), identity: identity, arch: arch.rawValue,
+                                           cpu: CPUChoice(cpu).description, options: "O\(opt.rawValue) emit=exe") { temporary in
+                    try Pipeline(input: input, output: temporary, opt: opt, architecture: arch, cpu: CPUChoice(cpu),
+                                 emit: .exe, wasiDefaults: wasi.wasiString).run()
+                }
+            } catch {
+                fail("\(error)")
             }
-        } catch {
-            fail("\(error)")
+            print("\(ImageArtifacts.directory(forModule: input))/\(arch.rawValue)")
         }
-        print("\(ImageArtifacts.directory(forModule: input))/\(arch.rawValue)")
     }
 }

@@ -34,6 +34,12 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Say on stderr whether the artifact came from the cache (also WASMAOT_LOG=1).")
     var verbose = false
 
+    func validate() throws {
+        guard codegen.architectures == [.host] else {
+            throw ValidationError("wasmaot run compiles for this machine (\(Architecture.host.rawValue)); use `wasmaot compile --target` to cross-compile")
+        }
+    }
+
     mutating func run() throws {
         var guestArgs = arguments
         try consumeTrailingOptions(&guestArgs)

@@ -13,6 +13,7 @@ struct WasmAOT: ParsableCommand {
         discussion: """
             Examples:
               wasmaot compile app.wasm -o app          # static executable (x86-64-v2 baseline)
+              wasmaot compile app.wasm -o app --target aarch64   # for 64-bit Arm (armv8-a)
               wasmaot compile app.wasm -o app --dir .::/data --env MODE=prod
               WASMAOT_WASI='--dir .' ./app input.txt    # override WASI config at start
               wasmaot run --dir . app.wasm -- input.txt # compile for this CPU (cached) and run
@@ -30,11 +31,14 @@ struct WasmAOT: ParsableCommand {
         print(Self.identity())
     }
 
-    /// Compiler identity: everything that changes generated artifacts.
-    static func identity() -> String {
+    /// Compiler identity for artifacts of `arch`: everything that changes them (compiler and LLVM
+    /// versions, that architecture's runtime archive). The host's is `wasmaot --version`, part of
+    /// every cache key; a cross-compiled image artifact carries its own architecture's, which is
+    /// what a node of that architecture computes for itself.
+    static func identity(for arch: Architecture = .host) -> String {
         let runtime: String
         do {
-            let archive = try RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple)
+            let archive = try RuntimeArchive.locate(gnuTriple: arch.gnuTriple)
             runtime = "sha256:\(archive.digest())"
         } catch {
             runtime = "unavailable (\(error))"
@@ -42,7 +46,7 @@ struct WasmAOT: ParsableCommand {
         return """
             wasmaot \(version)
             LLVM \(LLVMBackend.version)
-            runtime \(Architecture.host.gnuTriple) \(runtime)
+            runtime \(arch.gnuTriple) \(runtime)
             """
     }
 }
@@ -84,15 +88,38 @@ struct CodegenOptions: ParsableArguments {
     @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level 0-3 (default 2).", valueName: "N"))
     var optLevel: Int = 2
 
-    @Option(name: .customLong("target"), help: "Target architecture: x86_64 (aarch64 in a later release).")
+    @Option(name: .customLong("target"), help: ArgumentHelp(
+        "Target architecture: x86_64 or aarch64 (aliases amd64, arm64); a comma-separated list with --for-image.",
+        valueName: "ARCH[,ARCH...]"))
     var target: String = Architecture.host.rawValue
+
+    /// `--target`, parsed: one or more architectures, in the order given, without repeats.
+    var architectures: [Architecture] {
+        var seen: [Architecture] = []
+        for word in target.split(separator: ",") {
+            if let arch = Architecture(name: String(word)), !seen.contains(arch) { seen.append(arch) }
+        }
+        return seen
+    }
 
     func validate() throws {
         guard OptLevel(rawValue: optLevel) != nil else { throw ValidationError("-O expects 0, 1, 2 or 3") }
-        guard let arch = Architecture(rawValue: target) else {
-            throw ValidationError("unknown --target '\(target)' (supported: x86_64)")
+        let words = target.split(separator: ",", omittingEmptySubsequences: false)
+        for word in words where Architecture(name: String(word)) == nil {
+            let known = Architecture.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("unknown --target '\(word)' (supported: \(known))")
         }
-        guard arch == .x86_64 else { throw ValidationError("--target \(target) is not supported yet (x86_64 only)") }
+    }
+}
+
+extension Architecture {
+    /// The canonical names plus the Debian/Go/OCI spellings (amd64, arm64).
+    init?(name: String) {
+        switch name.lowercased() {
+        case "x86_64", "x86-64", "amd64": self = .x86_64
+        case "aarch64", "arm64": self = .aarch64
+        default: return nil
+        }
     }
 }
 

@@ -176,6 +176,46 @@ enum WasmAOT {
     }
 }
 
+/// The architecture `runWAT` builds for: the host, or WASMAOT_E2E_TARGET (x86_64, aarch64). With
+/// a foreign one, executables run under qemu-user (`qemu-<arch>-static` or `qemu-<arch>`), so
+/// the suites that go through `runWAT` (TrapTests, SemanticsTests, …) check that target:
+///   WASMAOT_E2E_TARGET=aarch64 swift test --filter 'TrapTests|SemanticsTests'
+enum E2ETarget {
+    static var hostArchitecture: String {
+        #if arch(arm64)
+        return "aarch64"
+        #else
+        return "x86_64"
+        #endif
+    }
+
+    static let architecture: String = {
+        let requested = ProcessInfo.processInfo.environment["WASMAOT_E2E_TARGET"] ?? ""
+        return requested.isEmpty ? hostArchitecture : requested
+    }()
+
+    static var isForeign: Bool { architecture != hostArchitecture }
+
+    static var compileArguments: [String] { isForeign ? ["--target", architecture] : [] }
+
+    /// qemu-user for `arch`, nil if not installed.
+    static func qemu(for arch: String) -> String? {
+        Paths.which("qemu-\(arch)-static", "qemu-\(arch)")
+    }
+
+    /// Runs an executable built for `architecture` (through qemu-user when foreign).
+    static func run(_ executable: String, _ arguments: [String] = [], environment: [String: String]? = nil,
+                    cwd: URL? = nil, timeout: TimeInterval = 300) throws -> ProcessResult {
+        guard isForeign else {
+            return try Proc.run(executable, arguments, environment: environment, cwd: cwd, timeout: timeout)
+        }
+        guard let qemu = qemu(for: architecture) else {
+            throw E2EError("WASMAOT_E2E_TARGET=\(architecture) needs qemu-\(architecture)-static or qemu-\(architecture) (apt-get install qemu-user-static)")
+        }
+        return try Proc.run(qemu, [executable] + arguments, environment: environment, cwd: cwd, timeout: timeout)
+    }
+}
+
 extension XCTestCase {
     /// A fresh directory removed when the test ends.
     func makeTempDir(_ label: String = "t") throws -> URL {
@@ -199,13 +239,14 @@ extension XCTestCase {
     }
 
     /// Compiles `source` (WAT) to an executable in a temp dir and runs it with `args` and an
-    /// empty environment.
+    /// empty environment — for `E2ETarget.architecture` (the host unless WASMAOT_E2E_TARGET says
+    /// otherwise; a foreign target runs under qemu-user).
     func runWAT(_ source: String, opt: String = "-O2", args: [String] = []) throws -> ProcessResult {
         let dir = try makeTempDir("wat")
         let wasm = try watFile(source, in: dir)
         let exe = dir.appendingPathComponent("module")
-        try WasmAOT.compile(wasm, to: exe, [opt])
-        return try Proc.run(exe.path, args, environment: [:], timeout: 20)
+        try WasmAOT.compile(wasm, to: exe, [opt] + E2ETarget.compileArguments)
+        return try E2ETarget.run(exe.path, args, environment: [:], timeout: E2ETarget.isForeign ? 60 : 20)
     }
 }
 
