@@ -61,6 +61,13 @@ final class BenchmarksTests: XCTestCase {
         XCTAssertEqual(one.ratio(Engine.wasmaot, Engine.wasmtimeT), 0.5)
     }
 
+    func testShortReasonsForCells() {
+        XCTAssertEqual(ReportWriter.shortReason("run 1 failed: exit 1: error: /tmp/x/sg/a.wasm: function 3: unsupported instruction v128Const (not part of Wasm 2.0 without SIMD)"),
+                       "wasmaot: no SIMD support")
+        XCTAssertEqual(ReportWriter.shortReason("run 2 failed: exit 134: wasm trap: unreachable in /tmp/q/x.wasm"), "exit 134: wasm trap: unreachable in …")
+        XCTAssertEqual(ReportWriter.shortReason("run 1 failed: timed out after 900 s"), "timed out")
+    }
+
     // MARK: SVG
 
     /// Parses the SVG as XML and counts the bars.

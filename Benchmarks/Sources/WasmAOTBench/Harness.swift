@@ -26,6 +26,10 @@ public struct BenchConfig: Sendable {
     public static let quickSightglass = ["shootout-fib2", "shootout-sieve", "shootout-matrix", "shootout-keccak",
                                          "shootout-base64", "shootout-heapsort", "quicksort", "richards"]
     public static let quickCompile = ["shootout-keccak", "quicksort", "bz2"]
+    /// The ~80 libsodium-* modules are one library linked into many small tests; the full compile
+    /// section takes these representatives of it (`--only libsodium` selects all of them).
+    public static let libsodiumCompile = ["libsodium-aead_chacha20poly1305", "libsodium-box", "libsodium-generichash",
+                                          "libsodium-pwhash_argon2id", "libsodium-sign"]
 
     /// C programs: name → (quick size, full size: the program's built-in default).
     public static let programs: [(name: String, quickSize: String)] = [

@@ -27,7 +27,7 @@ public enum Targets {
         for c in s.cases {
             let m = CaseMetric(c)
             guard let r = m.ratio(Engine.wasmaot, other) else { continue }
-            if c.measurements.contains(where: { !$0.outputOK && $0.output?.hasPrefix("ok") != true }) { excluded.append(c.name); continue }
+            if c.measurements.contains(where: { !$0.outputOK }) { excluded.append(c.name); continue }
             ratios.append(r)
         }
         return (Stats.geomean(ratios), ratios.count, excluded)
@@ -91,6 +91,17 @@ public enum Targets {
 }
 
 public enum ReportWriter {
+    /// A few words for table cells and chart labels (the full message is in the problems list
+    /// and results.json): known causes by name, otherwise the message without file paths.
+    public static func shortReason(_ message: String) -> String {
+        if message.contains("without SIMD") { return "wasmaot: no SIMD support" }
+        if message.contains("timed out") { return "timed out" }
+        var m = message
+        if let r = m.range(of: #"^run \d+ failed: "#, options: .regularExpression) { m.removeSubrange(r) }
+        m = m.replacingOccurrences(of: #"/[^\s:]+"#, with: "…", options: .regularExpression)
+        return m.count > 70 ? String(m.prefix(69)) + "…" : m
+    }
+
     public static func write(_ report: BenchReport, to dir: String) throws {
         var r = report
         r.targets = Targets.evaluate(report)
@@ -107,7 +118,7 @@ public enum ReportWriter {
 
     public static func charts(_ r: BenchReport) -> [(String, BarChart)] {
         var out: [(String, BarChart)] = []
-        func ms(_ m: BenchRow) -> BarChart.Bar { BarChart.Bar(m.engine, m.wall.map { $0.median * 1e3 }, missing: m.unavailable.map { "n/a: " + String($0.prefix(60)) } ?? "n/a") }
+        func ms(_ m: BenchRow) -> BarChart.Bar { BarChart.Bar(m.engine, m.wall.map { $0.median * 1e3 }, missing: m.unavailable.map { "n/a: " + shortReason($0) } ?? "n/a") }
         if let s = r.section("startup") {
             out.append(("startup", BarChart(title: "Start-up: median wall time per run", subtitle: "lower is better; \(r.mode) mode",
                                             unit: "ms", groups: s.cases.map { BarChart.Group($0.name, $0.measurements.map(ms)) })))
@@ -120,7 +131,7 @@ public enum ReportWriter {
             let groups = s.cases.map { c -> BarChart.Group in
                 let m = CaseMetric(c)
                 return BarChart.Group("\(c.name) (\(m.kind))", c.measurements.map { row in
-                    BarChart.Bar(row.engine, m.median[row.engine].map { $0 * 1e3 }, missing: row.unavailable.map { "n/a: " + String($0.prefix(60)) } ?? "n/a")
+                    BarChart.Bar(row.engine, m.median[row.engine].map { $0 * 1e3 }, missing: row.unavailable.map { "n/a: " + shortReason($0) } ?? "n/a")
                 })
             }
             out.append(("throughput", BarChart(title: "Throughput: median time per case", subtitle: "bench.start→end where all engines report it, else whole process; lower is better",
@@ -141,7 +152,7 @@ public enum ReportWriter {
             out.append(("compile", BarChart(title: "Compile: median wall time", subtitle: "wasmaot -O0 / -O2 (to a linked executable) vs wasmtime compile; lower is better",
                                             unit: "s", groups: s.cases.map { c in
                                                 BarChart.Group(c.name, c.measurements.map { m in
-                                                    BarChart.Bar(m.engine, m.wall?.median, missing: m.unavailable.map { "n/a: " + String($0.prefix(60)) } ?? "n/a")
+                                                    BarChart.Bar(m.engine, m.wall?.median, missing: m.unavailable.map { "n/a: " + shortReason($0) } ?? "n/a")
                                                 })
                                             })))
         }
@@ -183,7 +194,7 @@ public enum ReportWriter {
             s.cases.flatMap { c in
                 c.measurements.compactMap { m -> String? in
                     if let u = m.unavailable { return "\(s.title) / \(c.name) / \(m.engine): not available — \(u)" }
-                    if !m.outputOK && m.output?.hasPrefix("ok") != true { return "\(s.title) / \(c.name) / \(m.engine): WRONG OUTPUT — \(m.output!)" }
+                    if !m.outputOK { return "\(s.title) / \(c.name) / \(m.engine): WRONG OUTPUT — \(m.output!)" }
                     return nil
                 }
             }
@@ -207,7 +218,7 @@ public enum ReportWriter {
             md += "| row | median | min | max | × native | wasmtime-min ÷ row | output |\n|---|---|---|---|---|---|---|\n"
             let native = c.row(Engine.native)?.wall?.median, wmin = c.row(Engine.wasmtimeMin)?.wall?.median
             for m in c.measurements {
-                let out = m.unavailable.map { "n/a: \(String($0.prefix(120)))" } ?? (m.output ?? "–")
+                let out = m.unavailable.map { "n/a: \(shortReason($0))" } ?? (m.output ?? "–")
                 md += "| \(cell(m.engine)) | \(summaryCells(m)) | \(Fmt.ratio(Stats.ratio(m.wall?.median, native))) | \(Fmt.ratio(Stats.ratio(wmin, m.wall?.median))) | \(cell(out)) |\n"
             }
             md += "\n"
@@ -221,7 +232,7 @@ public enum ReportWriter {
             let base = c.measurements.first?.wall?.median
             for m in c.measurements {
                 let delta = (m.wall?.median).flatMap { v in base.map { String(format: "%+.2f ms", (v - $0) * 1e3) } } ?? "–"
-                let out = m.unavailable.map { "n/a: \(String($0.prefix(120)))" } ?? (m.output ?? "–")
+                let out = m.unavailable.map { "n/a: \(shortReason($0))" } ?? (m.output ?? "–")
                 md += "| \(cell(c.name)) | \(cell(m.engine)) | \(summaryCells(m)) | \(delta) | \(cell(out)) |\n"
             }
         }
@@ -236,11 +247,12 @@ public enum ReportWriter {
             let m = CaseMetric(c)
             func v(_ e: String) -> String {
                 if let x = m.median[e] { return Fmt.time(x) }
-                if let row = c.row(e), let u = row.unavailable { return "n/a (\(cell(String(u.prefix(60)))))" }
+                if let row = c.row(e), let u = row.unavailable { return "n/a (\(cell(shortReason(u))))" }
                 return "–"
             }
-            let outputs = c.measurements.compactMap { r in r.output.map { "\(r.engine): \($0)" } }
-            let out = outputs.allSatisfy { $0.hasSuffix(": ok") } ? (outputs.isEmpty ? "unchecked" : "ok") : outputs.joined(separator: "; ")
+            let values = c.measurements.compactMap(\.output)
+            let out = values.isEmpty ? "unchecked" : Set(values).count == 1 ? values[0]
+                : c.measurements.compactMap { r in r.output.map { "\(r.engine): \($0)" } }.joined(separator: "; ")
             md += "| \(cell(c.name)) | \(m.kind) | \(v(Engine.nativeT)) | \(v(Engine.wasmaot)) | \(v(Engine.wasmtimeT)) | \(Fmt.ratio(m.ratio(Engine.wasmaot, Engine.wasmtimeT))) | \(Fmt.ratio(m.ratio(Engine.wasmaot, Engine.nativeT))) | \(cell(String(out.prefix(200)))) |\n"
         }
         let g1 = Targets.throughputGeomean(s, vs: Engine.wasmtimeT), g2 = Targets.throughputGeomean(s, vs: Engine.nativeT)
@@ -261,7 +273,7 @@ public enum ReportWriter {
             let o0 = c.row(Engine.aotO0), o2 = c.row(Engine.aotO2), wt = c.row(Engine.wtCompile)
             func t(_ m: BenchRow?, cpu: Bool = false) -> String {
                 guard let m else { return "–" }
-                guard let w = m.wall else { return "n/a (\(cell(String((m.unavailable ?? "").prefix(60)))))" }
+                guard let w = m.wall else { return "n/a (\(cell(shortReason(m.unavailable ?? ""))))" }
                 return Fmt.time(w.median) + (cpu ? m.cpu.map { " (\(Fmt.time($0.median)))" } ?? "" : "")
             }
             md += "| \(cell(c.name)) | \(cell(c.detail ?? "")) | \(t(o0)) | \(Fmt.bytes(o0?.bytes)) | \(t(o2, cpu: true)) | \(Fmt.bytes(o2?.bytes)) | \(t(wt, cpu: true)) | \(Fmt.bytes(wt?.bytes)) | \(Fmt.ratio(Stats.ratio(o2?.wall?.median, wt?.wall?.median))) |\n"

@@ -67,7 +67,8 @@ public struct BenchRow: Codable, Sendable {
         self.unavailable = unavailable
     }
 
-    public var outputOK: Bool { output == nil || output == "ok" }
+    /// Nothing to check, or checked and right ("ok", "ok (engines agree…)").
+    public var outputOK: Bool { output.map { $0.hasPrefix("ok") } ?? true }
 }
 
 /// One program/module measured under several engines.
