@@ -182,10 +182,10 @@ public final class Harness {
     public func run() throws -> BenchReport {
         report.machine = ToolFinder.machine()
         report.versions = ToolFinder.versions(tools, spawner: spawner)
-        for name in ["wasmaot", "wasmaot-oci", "wasmtime", "wasmtime-min", "clang", "runc", "podman"] {
-            let path: String? = [tools.wasmaot, tools.wasmaotOCI, tools.wasmtime, tools.wasmtimeMin, tools.clang, tools.runc, tools.podman][
-                ["wasmaot", "wasmaot-oci", "wasmtime", "wasmtime-min", "clang", "runc", "podman"].firstIndex(of: name)!]
-            report.anchors.append(KeyValue(name, path ?? "missing: \(tools.why(name))"))
+        let paths: [(String, String?)] = [("wasmaot", tools.wasmaot), ("wasmaot-oci", tools.wasmaotOCI), ("wasmtime", tools.wasmtime),
+                                          ("wasmtime-min", tools.wasmtimeMin), ("clang", tools.clang), ("runc", tools.runc), ("podman", tools.podman)]
+        for (name, path) in paths {
+            report.anchors.append(KeyValue("\(name) binary", path ?? "missing: \(tools.why(name))"))
         }
         report.anchors += tools.notes
         for (k, v) in tools.missing.sorted(by: { $0.key < $1.key }) { log.say("anchor \(k) unavailable: \(v)") }

