@@ -11,7 +11,7 @@ static double next(void) {  /* xorshift64*, mapped to [-1, 1) */
 }
 
 int main(int argc, char **argv) {
-    long n = bench_size(argc, argv, 800);
+    long n = bench_size(argc, argv, 1000);
     double *a = malloc(sizeof(double) * n * n), *b = malloc(sizeof(double) * n * n), *c = malloc(sizeof(double) * n * n);
     if (!a || !b || !c) { fprintf(stderr, "out of memory\n"); return 1; }
     for (long i = 0; i < n * n; i++) { a[i] = next(); b[i] = next(); }

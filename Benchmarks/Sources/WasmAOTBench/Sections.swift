@@ -332,7 +332,7 @@ extension Harness {
             "C programs: clang-14 -O2 → wasm32-wasi, and clang-14 -O2 -static natively, from Benchmarks/programs/*.c\(config.quick ? " (quick mode: smaller problem sizes)" : "").",
         ])
         // C programs
-        for (name, quickSize) in BenchConfig.programs where config.selected(name) {
+        for (name, quickSize) in BenchConfig.programs where config.selected("\(name).c") {
             log.say("throughput: \(name).c")
             var c = BenchCase(name: "\(name).c")
             let args = config.quick ? [quickSize] : []
@@ -421,7 +421,7 @@ extension Harness {
             "Artifact sizes: wasmaot's is a whole static executable (runtime and libc included); wasmtime's .cwasm needs the wasmtime runtime to run.",
         ])
         var inputs: [(name: String, wasm: String, detail: String)] = []
-        for (name, _) in BenchConfig.programs where config.selected(name) {
+        for (name, _) in BenchConfig.programs where config.selected("\(name).c") {
             if let b = try? buildC("\(programsDir)/\(name).c", name: name) { inputs.append(("\(name).c", b.wasm, "C program")) }
         }
         for m in sightglassModules() {
