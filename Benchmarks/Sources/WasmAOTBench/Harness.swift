@@ -42,8 +42,8 @@ public struct BenchConfig: Sendable {
         self.packageRoot = packageRoot
         self.corpus = corpus
         if quick {
-            startupWarmup = 3; startupRuns = 30; coldRuns = 3
-            containerWarmup = 2; containerRuns = 15; podmanRuns = 5
+            startupWarmup = 5; startupRuns = 50; coldRuns = 3
+            containerWarmup = 2; containerRuns = 20; podmanRuns = 5
             throughputWarmup = 1; throughputRuns = 3
             compileRuns = 1
         }
@@ -230,58 +230,132 @@ public final class Harness {
 
     // MARK: - measuring
 
-    /// Warm-up runs, then `runs` timed runs of one command. Every run's exit status is checked and
-    /// its output compared with `expect` (nil result = ok); the first failure ends the row with
-    /// `unavailable` set. `prepare(i)` runs before each run, outside the timing, and may return a
-    /// replacement environment (fresh cold-cache directories and the like); `argvFor(i)`, called
-    /// after it, may replace the command (fresh container ids); `after(i)` cleans up, untimed.
-    func measure(_ engine: String, _ argv: [String], env: [String: String], cwd: String? = nil,
-                 warmup: Int, runs: Int, timeout: Double = 600, warmupTimeout: Double? = nil,
-                 prepare: ((Int) throws -> [String: String]?)? = nil,
-                 after: ((Int) -> Void)? = nil,
-                 expect: ((ProcessResult) -> String?)? = nil,
-                 argvFor: ((Int) -> [String])? = nil) -> BenchRow {
-        var m = BenchRow(engine: engine, command: argv)
-        var checked = false
-        var cpuSamples: [Double] = []
-        for i in 0..<(warmup + runs) {
-            let timed = i >= warmup
+    /// One row to measure: a command, how to run it, and how to check it.
+    struct RowSpec {
+        var engine: String
+        var argv: [String]
+        var env: [String: String]
+        var cwd: String?
+        var timeout: Double = 600
+        var warmupTimeout: Double?
+        /// Runs before run `i` (warm-ups count), outside the timing; may return a replacement
+        /// environment (fresh cold-cache directories and the like).
+        var prepare: ((Int) throws -> [String: String]?)?
+        /// Called after `prepare`; may replace the command (fresh container ids).
+        var argvFor: ((Int) -> [String])?
+        /// Clean-up after run `i`, untimed.
+        var after: ((Int) -> Void)?
+        /// nil = output right; else what is wrong.
+        var expect: ((ProcessResult) -> String?)?
+        /// Timed runs when every other row of the group has failed (nothing to compare with).
+        var runsWhenAlone: Int?
+
+        init(_ engine: String, _ argv: [String], env: [String: String], cwd: String? = nil, timeout: Double = 600,
+             warmupTimeout: Double? = nil, expect: ((ProcessResult) -> String?)? = nil) {
+            self.engine = engine
+            self.argv = argv
+            self.env = env
+            self.cwd = cwd
+            self.timeout = timeout
+            self.warmupTimeout = warmupTimeout
+            self.expect = expect
+        }
+    }
+
+    /// Measures a group of rows that will be compared with each other: every row's warm-up runs
+    /// first, then the timed runs *interleaved* — round r runs each row once, starting with a
+    /// different row each round — so a burst of load from elsewhere on the machine hits all rows
+    /// alike instead of biasing whichever row happened to be running. Every run's exit status is
+    /// checked and its output compared; a row's first failure ends that row with `unavailable`.
+    func measureRows(_ specs: [RowSpec], warmup: Int, runs: Int) -> [BenchRow] {
+        var rows = specs.map { BenchRow(engine: $0.engine, command: $0.argv) }
+        var cpu = Array(repeating: [Double](), count: specs.count)
+        var failed = Array(repeating: false, count: specs.count)
+
+        /// One run of row k as run number i; false if the row failed.
+        func runOnce(_ k: Int, _ i: Int, timed: Bool) -> Bool {
+            let spec = specs[k]
             do {
-                let e = try prepare?(i) ?? env
-                let r = try spawner.run(argvFor?(i) ?? argv, environment: e, cwd: cwd, timeout: timed ? timeout : (warmupTimeout ?? timeout))
-                after?(i)
+                let e = try spec.prepare?(i) ?? spec.env
+                let r = try spawner.run(spec.argvFor?(i) ?? spec.argv, environment: e, cwd: spec.cwd,
+                                        timeout: timed ? spec.timeout : (spec.warmupTimeout ?? spec.timeout))
+                spec.after?(i)
                 guard r.ok else {
-                    m.unavailable = "run \(i + 1) failed: \(r.failureSummary)"
-                    break
+                    rows[k].unavailable = "run \(i + 1) failed: \(r.failureSummary)"
+                    return false
                 }
-                if let expect {
+                if let expect = spec.expect {
                     if let problem = expect(r) {
-                        m.output = problem
-                        log.say("  \(engine): OUTPUT MISMATCH: \(problem)")
-                    } else if !checked {
-                        m.output = m.output ?? "ok"
+                        if rows[k].output == nil || rows[k].output == "ok" { log.say("  \(spec.engine): OUTPUT MISMATCH: \(problem)") }
+                        rows[k].output = problem
+                    } else if rows[k].output == nil {
+                        rows[k].output = "ok"
                     }
-                    checked = true
                 }
                 if timed {
-                    m.wallSamples.append(r.seconds)
-                    if let b = parseBenchElapsed(r.stderrText) { m.benchSamples.append(b) }
-                    cpuSamples.append(r.userSeconds + r.systemSeconds)
+                    rows[k].wallSamples.append(r.seconds)
+                    if let b = parseBenchElapsed(r.stderrText) { rows[k].benchSamples.append(b) }
+                    cpu[k].append(r.userSeconds + r.systemSeconds)
                 }
+                return true
             } catch {
-                m.unavailable = "\(error)"
-                break
+                rows[k].unavailable = "\(error)"
+                return false
             }
         }
-        if m.unavailable != nil && m.wallSamples.count < runs { m.wallSamples = []; m.benchSamples = [] }
-        m.wall = Summary(m.wallSamples)
-        m.cpu = m.wall == nil ? nil : Summary(cpuSamples)
-        // Bench times only when every run reported one.
-        m.bench = m.benchSamples.count == m.wallSamples.count ? Summary(m.benchSamples) : nil
-        if m.bench == nil { m.benchSamples = [] }
-        let shown = m.wall.map { "median \(Fmt.time($0.median))" + (m.bench.map { ", bench \(Fmt.time($0.median))" } ?? "") } ?? "n/a"
-        log.say("  \(engine): \(m.unavailable ?? shown)")
-        return m
+
+        for k in specs.indices {
+            for i in 0..<warmup where !failed[k] { failed[k] = !runOnce(k, i, timed: false) }
+        }
+        var quota = Array(repeating: runs, count: specs.count)
+        let alive = specs.indices.filter { !failed[$0] }
+        if alive.count == 1, specs.count > 1, let solo = specs[alive[0]].runsWhenAlone {
+            quota[alive[0]] = min(runs, solo)
+            rows[alive[0]].note = "\(quota[alive[0]]) timed run(s) only: no other engine has a result to compare with"
+        }
+        for round in 0..<runs {
+            for j in specs.indices {
+                let k = (round + j) % specs.count
+                if failed[k] || round >= quota[k] { continue }
+                failed[k] = !runOnce(k, warmup + round, timed: true)
+            }
+        }
+        for k in specs.indices {
+            var m = rows[k]
+            if m.unavailable != nil { m.wallSamples = []; m.benchSamples = []; cpu[k] = [] }
+            m.wall = Summary(m.wallSamples)
+            m.cpu = m.wall == nil ? nil : Summary(cpu[k])
+            // Bench times only when every run reported one.
+            m.bench = !m.benchSamples.isEmpty && m.benchSamples.count == m.wallSamples.count ? Summary(m.benchSamples) : nil
+            if m.bench == nil { m.benchSamples = [] }
+            let shown = m.wall.map { "median \(Fmt.time($0.median))" + (m.bench.map { ", bench \(Fmt.time($0.median))" } ?? "") } ?? "n/a"
+            log.say("  \(m.engine): \(m.unavailable ?? shown)")
+            rows[k] = m
+        }
+        return rows
+    }
+
+    /// A row of a table in display order: measured (interleaved with the group's other specs) or
+    /// already decided (unavailable, or measured on its own).
+    enum Slot {
+        case spec(RowSpec)
+        case done(BenchRow)
+    }
+
+    func measureSlots(_ slots: [Slot], warmup: Int, runs: Int) -> [BenchRow] {
+        let specs = slots.compactMap { if case .spec(let s) = $0 { return s } else { return nil } }
+        var measured = measureRows(specs, warmup: warmup, runs: runs).makeIterator()
+        return slots.map { slot in
+            switch slot {
+            case .spec: return measured.next()!
+            case .done(let row): return row
+            }
+        }
+    }
+
+    /// One row on its own (rows that are not compared run for run, e.g. cold compiles).
+    func measure(_ spec: RowSpec, warmup: Int, runs: Int) -> BenchRow {
+        measureRows([spec], warmup: warmup, runs: runs)[0]
     }
 
     /// nil if the output is right. Trailing whitespace at the very end is ignored (some of

@@ -32,7 +32,7 @@ extension Harness {
     func startupSection() throws -> Section {
         var section = Section(id: "startup", title: "Start-up", notes: [
             "Whole process, spawn → exit (posix_spawn + wait4, stdout/stderr to files opened before the clock starts).",
-            "Each row: \(config.startupWarmup) warm-up runs, then \(config.startupRuns) timed runs (cold rows: \(config.coldRuns) runs, each with a new empty cache directory).",
+            "Each row: \(config.startupWarmup) warm-up runs, then \(config.startupRuns) timed runs, interleaved across the rows of a program (round r runs every row once), so load from elsewhere hits all rows alike. Cold rows: \(config.coldRuns) runs on their own, each with a new empty cache directory.",
             "wasmtime-min runs a `.cwasm` made by `wasmtime compile -C collector=drc -W threads=n`. For sightglass noop (imports bench.start/end) both wasmtime rows use `-W unknown-imports-default=y` (wasmtime-min has no --preload); wasmaot's bench functions are built in.",
         ])
         let hello = programsDir + "/startup/hello.c"
@@ -61,67 +61,76 @@ extension Harness {
             var c = BenchCase(name: p.name, detail: p.dir ? "run with its directory preopened (--dir .)" : nil)
             let check: (ProcessResult) -> String? = { [self] r in compareOutput(r, stdout: p.stdout, stderr: nil) }
             let warm = config.startupWarmup, runs = config.startupRuns
+            var slots: [Slot] = []
             // native
             if let native = p.native {
-                c.measurements.append(measure(Engine.native, [native], env: baseEnv, cwd: p.cwd, warmup: warm, runs: runs, expect: check))
+                slots.append(.spec(RowSpec(Engine.native, [native], env: baseEnv, cwd: p.cwd, expect: check)))
             } else {
-                c.measurements.append(BenchRow(engine: Engine.native, unavailable: p.nativeError ?? "not built"))
+                slots.append(.done(BenchRow(engine: Engine.native, unavailable: p.nativeError ?? "not built")))
             }
             // wasmaot
+            var runHitNote: String?
             if let aot = tools.wasmaot {
                 let dirArgs = p.dir ? ["--dir", "."] : []
                 do {
                     let artifact = try cachedArtifact(p.wasm)
                     var e = baseEnv
                     e["WASMAOT_WASI"] = p.dir ? "--dir ." : ""
-                    var m = measure(Engine.artifact, [artifact], env: e, cwd: p.cwd, warmup: warm, runs: runs, expect: check)
-                    m.note = "the executable `wasmaot cache artifact` returns, started directly with WASMAOT_WASI set as `wasmaot run` sets it"
-                    c.measurements.append(m)
+                    slots.append(.spec(RowSpec(Engine.artifact, [artifact], env: e, cwd: p.cwd, expect: check)))
                 } catch {
-                    c.measurements.append(BenchRow(engine: Engine.artifact, unavailable: "\(error)"))
+                    slots.append(.done(BenchRow(engine: Engine.artifact, unavailable: "\(error)")))
                 }
                 // Confirm that `wasmaot run` really hits the cache before timing it.
                 let probe = try spawner.run([aot, "run", "-v"] + dirArgs + [p.wasm], environment: aotEnv(), cwd: p.cwd, timeout: 3600)
-                var hit = measure(Engine.runHit, [aot, "run"] + dirArgs + [p.wasm], env: aotEnv(), cwd: p.cwd, warmup: warm, runs: runs, expect: check)
                 if !probe.stderrText.contains("cache hit") {
-                    hit.note = "`wasmaot run -v` did not report a cache hit: \(probe.stderrText.prefix(200))"
+                    runHitNote = "`wasmaot run -v` did not report a cache hit: \(probe.stderrText.prefix(200))"
                 }
-                c.measurements.append(hit)
+                slots.append(.spec(RowSpec(Engine.runHit, [aot, "run"] + dirArgs + [p.wasm], env: aotEnv(), cwd: p.cwd, expect: check)))
+                // Cold: on its own (each run compiles), not interleaved with the millisecond rows.
                 let coldRoot = scratch + "/cold-cache"
-                var cold = measure(Engine.runCold, [aot, "run"] + dirArgs + [p.wasm], env: aotEnv(), cwd: p.cwd, warmup: 0, runs: config.coldRuns,
-                                   prepare: { [self] i in
-                                       let d = "\(coldRoot)/\(i)"
-                                       try? FileManager.default.removeItem(atPath: d)
-                                       try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-                                       return aotEnv(cache: d)
-                                   },
-                                   after: { i in try? FileManager.default.removeItem(atPath: "\(coldRoot)/\(i)") },
-                                   expect: check)
+                var coldSpec = RowSpec(Engine.runCold, [aot, "run"] + dirArgs + [p.wasm], env: aotEnv(), cwd: p.cwd, expect: check)
+                coldSpec.prepare = { [self] i in
+                    let d = "\(coldRoot)/\(i)"
+                    try? FileManager.default.removeItem(atPath: d)
+                    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                    return aotEnv(cache: d)
+                }
+                coldSpec.after = { i in try? FileManager.default.removeItem(atPath: "\(coldRoot)/\(i)") }
+                var cold = measure(coldSpec, warmup: 0, runs: config.coldRuns)
                 cold.note = "each run with a new, empty WASMAOT_CACHE_DIR: compile (-O2, host CPU) + link + run"
-                c.measurements.append(cold)
+                slots.append(.done(cold))
             } else {
-                for e in [Engine.artifact, Engine.runHit, Engine.runCold] { c.measurements.append(BenchRow(engine: e, unavailable: tools.why("wasmaot"))) }
+                for e in [Engine.artifact, Engine.runHit, Engine.runCold] { slots.append(.done(BenchRow(engine: e, unavailable: tools.why("wasmaot")))) }
             }
             // wasmtime: sightglass noop imports bench.start/end, which wasmtime-min cannot take
             // from a --preload (compiled out), so both wasmtime rows stub unknown imports instead.
             let stub = p.dir ? ["-W", "unknown-imports-default=y"] : []
             if let wt = tools.wasmtime {
                 let argv = [wt, "run", "-C", "cache-config=\(wasmtimeCacheConfig)"] + stub + (p.dir ? ["--dir", "."] : []) + [p.wasm]
-                c.measurements.append(measure(Engine.wasmtime, argv, env: baseEnv, cwd: p.cwd, warmup: warm, runs: runs, expect: check))
+                slots.append(.spec(RowSpec(Engine.wasmtime, argv, env: baseEnv, cwd: p.cwd, expect: check)))
             } else {
-                c.measurements.append(BenchRow(engine: Engine.wasmtime, unavailable: tools.why("wasmtime")))
+                slots.append(.done(BenchRow(engine: Engine.wasmtime, unavailable: tools.why("wasmtime"))))
             }
             if let min = tools.wasmtimeMin, let wt = tools.wasmtime {
                 let cwasm = "\(scratch)/startup-\(section.cases.count).cwasm"
                 let r = try spawner.run([wt, "compile", "-C", "collector=drc", "-W", "threads=n", p.wasm, "-o", cwasm], environment: baseEnv, timeout: 600)
                 if r.ok {
                     let argv = [min, "run", "--allow-precompiled"] + stub + (p.dir ? ["--dir", "."] : []) + [cwasm]
-                    c.measurements.append(measure(Engine.wasmtimeMin, argv, env: baseEnv, cwd: p.cwd, warmup: warm, runs: runs, expect: check))
+                    slots.append(.spec(RowSpec(Engine.wasmtimeMin, argv, env: baseEnv, cwd: p.cwd, expect: check)))
                 } else {
-                    c.measurements.append(BenchRow(engine: Engine.wasmtimeMin, unavailable: "wasmtime compile -C collector=drc -W threads=n: \(r.failureSummary)"))
+                    slots.append(.done(BenchRow(engine: Engine.wasmtimeMin, unavailable: "wasmtime compile -C collector=drc -W threads=n: \(r.failureSummary)")))
                 }
             } else {
-                c.measurements.append(BenchRow(engine: Engine.wasmtimeMin, unavailable: tools.missing["wasmtime-min"] ?? tools.why("wasmtime")))
+                slots.append(.done(BenchRow(engine: Engine.wasmtimeMin, unavailable: tools.missing["wasmtime-min"] ?? tools.why("wasmtime"))))
+            }
+            c.measurements = measureSlots(slots, warmup: warm, runs: runs)
+            for i in c.measurements.indices {
+                switch c.measurements[i].engine {
+                case Engine.artifact where c.measurements[i].wall != nil:
+                    c.measurements[i].note = "the executable `wasmaot cache artifact` returns, started directly with WASMAOT_WASI set as `wasmaot run` sets it"
+                case Engine.runHit: c.measurements[i].note = runHitNote
+                default: break
+                }
             }
             section.cases.append(c)
         }
@@ -134,7 +143,7 @@ extension Harness {
         var section = Section(id: "container", title: "Container start", notes: [
             "One container per run, created, started and removed by `… run` (not detached), whole command timed: hello world printed by the container's process.",
             "The native bundle's entrypoint is the static C hello; the Wasm bundle's is hello.wasm with annotation module.wasm.image/variant=compat, which wasmaot-oci replaces by the cached artifact (cache warmed by the warm-up runs).",
-            "runc rows: \(config.containerWarmup) warm-up + \(config.containerRuns) runs; podman rows: 1 warm-up + \(config.podmanRuns) runs (storage: vfs in a private directory, --network none).",
+            "runc rows: \(config.containerWarmup) warm-up + \(config.containerRuns) runs; podman rows: 1 warm-up + \(config.podmanRuns) runs (storage: vfs in a private directory, --network none); runs interleaved across the rows of a case.",
         ])
         guard getuid() == 0 else {
             section.notes.append("Not run: the container section needs root (runc without a rootless set-up).")
@@ -163,37 +172,33 @@ extension Harness {
 
         var runcCase = BenchCase(name: "runc level", detail: "runc \(runc)")
         /// Restores config.json (wasmaot-oci rewrites it on every Wasm run) and picks a fresh id.
-        func runcRows(_ engine: String, exe: String, bundle: (path: String, config: Data), env: [String: String]) -> BenchRow {
+        func runcRow(_ engine: String, exe: String, bundle: (path: String, config: Data), env: [String: String]) -> Slot {
             var id = ""
-            let warm = config.containerWarmup, runs = config.containerRuns
-            var argvTemplate = [exe, "--root", state, "run", "--bundle", bundle.path, "ID"]
-            var m = measure(engine, argvTemplate, env: env, warmup: warm, runs: runs, timeout: 120, warmupTimeout: 1800,
-                            prepare: { _ in
-                                try bundle.config.write(to: URL(fileURLWithPath: bundle.path + "/config.json"))
-                                id = newID()
-                                return nil
-                            },
-                            after: { [self] _ in _ = try? spawner.run([runc, "--root", state, "delete", "--force", id], environment: baseEnv, timeout: 60) },
-                            expect: expectHello, argvFor: { _ in
-                                argvTemplate[argvTemplate.count - 1] = id
-                                return argvTemplate
-                            })
-            m.command[m.command.count - 1] = "<fresh id>"
-            return m
+            let argv = [exe, "--root", state, "run", "--bundle", bundle.path]
+            var spec = RowSpec(engine, argv + ["<fresh id>"], env: env, timeout: 120, warmupTimeout: 1800, expect: expectHello)
+            spec.prepare = { _ in
+                try bundle.config.write(to: URL(fileURLWithPath: bundle.path + "/config.json"))
+                id = newID()
+                return nil
+            }
+            spec.argvFor = { _ in argv + [id] }
+            spec.after = { [self] _ in _ = try? spawner.run([runc, "--root", state, "delete", "--force", id], environment: baseEnv, timeout: 60) }
+            return .spec(spec)
         }
-        runcCase.measurements.append(runcRows(Engine.runcNative, exe: runc, bundle: native, env: baseEnv))
+        var slots = [runcRow(Engine.runcNative, exe: runc, bundle: native, env: baseEnv)]
         if let oci = tools.wasmaotOCI {
             var e = baseEnv
             e["WASMAOT_OCI_DELEGATE"] = runc
             e["WASMAOT_OCI_CACHE_DIR"] = ociCache
             e["WASMAOT_OCI_CONFIG"] = root + "/no-such-oci.toml"
             if let aot = tools.wasmaot { e["WASMAOT_OCI_COMPILER"] = aot }
-            runcCase.measurements.append(runcRows(Engine.ociNative, exe: oci, bundle: native, env: e))
-            runcCase.measurements.append(runcRows(Engine.ociWasm, exe: oci, bundle: wasm, env: e))
+            slots.append(runcRow(Engine.ociNative, exe: oci, bundle: native, env: e))
+            slots.append(runcRow(Engine.ociWasm, exe: oci, bundle: wasm, env: e))
         } else {
-            runcCase.measurements.append(BenchRow(engine: Engine.ociNative, unavailable: tools.why("wasmaot-oci")))
-            runcCase.measurements.append(BenchRow(engine: Engine.ociWasm, unavailable: tools.why("wasmaot-oci")))
+            slots.append(.done(BenchRow(engine: Engine.ociNative, unavailable: tools.why("wasmaot-oci"))))
+            slots.append(.done(BenchRow(engine: Engine.ociWasm, unavailable: tools.why("wasmaot-oci"))))
         }
+        runcCase.measurements = measureSlots(slots, warmup: config.containerWarmup, runs: config.containerRuns)
         section.cases.append(runcCase)
         section.cases.append(try podmanCase(root: root, built: built, runc: runc, expect: expectHello))
         return section
@@ -302,10 +307,9 @@ extension Harness {
             (Engine.podmanOCINative, shim, [], images["native"]!),
             (Engine.podmanOCIWasm, shim, ["--annotation", "module.wasm.image/variant=compat"], images["wasm"]!),
         ]
-        for (engine, runtime, extra, image) in plan {
-            let argv = [podman] + global + ["--runtime", runtime] + runFlags + extra + [image]
-            c.measurements.append(measure(engine, argv, env: env, warmup: 1, runs: config.podmanRuns, timeout: 120, warmupTimeout: 1800, expect: expect))
-        }
+        c.measurements = measureRows(plan.map { engine, runtime, extra, image in
+            RowSpec(engine, [podman] + global + ["--runtime", runtime] + runFlags + extra + [image], env: env, timeout: 120, warmupTimeout: 1800, expect: expect)
+        }, warmup: 1, runs: config.podmanRuns)
         c.detail = "podman \(podman), --storage-driver vfs, --cgroup-manager cgroupfs, --network none"
         return c
     }
@@ -327,7 +331,7 @@ extension Harness {
     func throughputSection() throws -> Section {
         var section = Section(id: "throughput", title: "Throughput", notes: [
             "Metric per case: bench.start → bench.end when every engine in the row reports it (wasmaot `run --bench-timing`; wasmtime with a preloaded `bench` module timing through WASI clock_time_get; native C via the same region in bench.h), else the whole process.",
-            "Each engine: \(config.throughputWarmup) warm-up run(s) (wasmaot and wasmtime compile into their caches there), then \(config.throughputRuns) timed runs; wasmaot through `wasmaot run` (cache hit, -O2, host CPU), wasmtime through `wasmtime run` (cache warm, default settings).",
+            "Each engine: \(config.throughputWarmup) warm-up run(s) (wasmaot and wasmtime compile into their caches there), then \(config.throughputRuns) timed runs interleaved across the engines of a case; wasmaot through `wasmaot run` (cache hit, -O2, host CPU), wasmtime through `wasmtime run` (cache warm, default settings).",
             "Outputs are compared: sightglass against *.stdout.expected / *.stderr.expected (timing lines removed, trailing whitespace at the end ignored), or wasmaot against wasmtime where there is no expected output; C programs against the native build’s output.",
             "C programs: clang-14 -O2 → wasm32-wasi, and clang-14 -O2 -static natively, from Benchmarks/programs/*.c\(config.quick ? " (quick mode: smaller problem sizes)" : "").",
         ])
@@ -343,12 +347,16 @@ extension Harness {
                 section.cases.append(c)
                 continue
             }
-            let nativeRow = measure(Engine.nativeT, [built.native] + args, env: baseEnv, cwd: scratch, warmup: config.throughputWarmup, runs: config.throughputRuns)
-            c.measurements.append(nativeRow)
             // The native output is the reference for the Wasm engines.
             let reference = try spawner.run([built.native] + args, environment: baseEnv, cwd: scratch, timeout: 600)
+            guard reference.ok else {
+                c.measurements = [BenchRow(engine: Engine.nativeT, unavailable: "native run failed: \(reference.failureSummary)")]
+                section.cases.append(c)
+                continue
+            }
             let expect: (ProcessResult) -> String? = { [self] r in compareOutput(r, stdout: reference.stdoutText, stderr: nil) }
-            c.measurements += wasmRows(wasm: built.wasm, args: args, dir: false, cwd: scratch, expect: expect)
+            let nativeSpec = RowSpec(Engine.nativeT, [built.native] + args, env: baseEnv, cwd: scratch, timeout: 900, expect: expect)
+            c.measurements = wasmRows(wasm: built.wasm, args: args, dir: false, cwd: scratch, expect: expect, native: nativeSpec)
             section.cases.append(c)
         }
         // sightglass
@@ -389,28 +397,26 @@ extension Harness {
         return section
     }
 
-    /// wasmaot and wasmtime rows for one module.
-    func wasmRows(wasm: String, args: [String], dir: Bool, cwd: String, expect: ((ProcessResult) -> String?)?) -> [BenchRow] {
-        var rows: [BenchRow] = []
+    /// [native,] wasmaot and wasmtime rows for one module, timed runs interleaved.
+    func wasmRows(wasm: String, args: [String], dir: Bool, cwd: String, expect: ((ProcessResult) -> String?)?, native: RowSpec? = nil) -> [BenchRow] {
+        var slots: [Slot] = native.map { [.spec($0)] } ?? []
         let dirArgs = dir ? ["--dir", "."] : []
         if let aot = tools.wasmaot {
-            rows.append(measure(Engine.wasmaot, [aot, "run", "--bench-timing"] + dirArgs + [wasm] + args, env: aotEnv(), cwd: cwd,
-                                warmup: config.throughputWarmup, runs: config.throughputRuns, timeout: 900, warmupTimeout: 3600, expect: expect))
+            slots.append(.spec(RowSpec(Engine.wasmaot, [aot, "run", "--bench-timing"] + dirArgs + [wasm] + args, env: aotEnv(), cwd: cwd,
+                                       timeout: 900, warmupTimeout: 3600, expect: expect)))
         } else {
-            rows.append(BenchRow(engine: Engine.wasmaot, unavailable: tools.why("wasmaot")))
+            slots.append(.done(BenchRow(engine: Engine.wasmaot, unavailable: tools.why("wasmaot"))))
         }
         if tools.wasmtime != nil {
+            var spec = RowSpec(Engine.wasmtimeT, wasmtimeRun(wasm, dir: dir, preload: benchTiming, args: args), env: baseEnv, cwd: cwd,
+                               timeout: 900, warmupTimeout: 3600, expect: expect)
             // Nothing to compare with when wasmaot cannot run the module (e.g. SIMD): one run, for the record.
-            let alone = rows.first?.wall == nil
-            var m = measure(Engine.wasmtimeT, wasmtimeRun(wasm, dir: dir, preload: benchTiming, args: args), env: baseEnv, cwd: cwd,
-                            warmup: alone ? 1 : config.throughputWarmup, runs: alone ? 1 : config.throughputRuns,
-                            timeout: 900, warmupTimeout: 3600, expect: expect)
-            if alone { m.note = "one timed run only: wasmaot has no result for this module" }
-            rows.append(m)
+            spec.runsWhenAlone = 1
+            slots.append(.spec(spec))
         } else {
-            rows.append(BenchRow(engine: Engine.wasmtimeT, unavailable: tools.why("wasmtime")))
+            slots.append(.done(BenchRow(engine: Engine.wasmtimeT, unavailable: tools.why("wasmtime"))))
         }
-        return rows
+        return measureSlots(slots, warmup: config.throughputWarmup, runs: config.throughputRuns)
     }
 
     // MARK: - 5. compile
@@ -441,14 +447,14 @@ extension Harness {
             for (engine, opt) in [(Engine.aotO0, "-O0"), (Engine.aotO2, "-O2")] {
                 guard let aot = tools.wasmaot else { c.measurements.append(BenchRow(engine: engine, unavailable: tools.why("wasmaot"))); continue }
                 let exe = "\(out)/\(name)\(opt)"
-                var m = measure(engine, [aot, "compile", wasm, "-o", exe, opt, "--cpu", "native"], env: baseEnv, warmup: 0, runs: config.compileRuns, timeout: 3600)
+                var m = measure(RowSpec(engine, [aot, "compile", wasm, "-o", exe, opt, "--cpu", "native"], env: baseEnv, timeout: 3600), warmup: 0, runs: config.compileRuns)
                 m.bytes = fileSize(exe)
                 try? FileManager.default.removeItem(atPath: exe)
                 c.measurements.append(m)
             }
             if let wt = tools.wasmtime {
                 let cwasm = "\(out)/\(name).cwasm"
-                var m = measure(Engine.wtCompile, [wt, "compile", wasm, "-o", cwasm], env: baseEnv, warmup: 0, runs: config.compileRuns, timeout: 3600)
+                var m = measure(RowSpec(Engine.wtCompile, [wt, "compile", wasm, "-o", cwasm], env: baseEnv, timeout: 3600), warmup: 0, runs: config.compileRuns)
                 m.bytes = fileSize(cwasm)
                 try? FileManager.default.removeItem(atPath: cwasm)
                 c.measurements.append(m)
