@@ -68,6 +68,54 @@ final class BenchmarksTests: XCTestCase {
         XCTAssertEqual(ReportWriter.shortReason("run 1 failed: timed out after 900 s"), "timed out")
     }
 
+    // MARK: measuring (order and bookkeeping only: /bin/true and /bin/false, no timings checked)
+
+    final class Recorder: @unchecked Sendable { var order: [String] = [] }
+
+    func harness() throws -> Harness {
+        let tools = FileManager.default.temporaryDirectory.appendingPathComponent("bench-tools-\(UUID().uuidString.prefix(8))").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: tools) }
+        let config = BenchConfig(quick: true, out: tools + "/out", packageRoot: BenchPaths.packageRoot, corpus: "/nonexistent")
+        return try Harness(config: config, toolOptions: ToolOptions(toolsDir: tools, install: false), log: Logger(quiet: true), commandLine: "test")
+    }
+
+    func testTimedRunsAreInterleavedAndRotated() throws {
+        let h = try harness()
+        let rec = Recorder()
+        let specs = ["A", "B", "C"].map { name -> Harness.RowSpec in
+            var s = Harness.RowSpec(name, ["/bin/true"], env: [:])
+            s.prepare = { i in rec.order.append("\(name)\(i)"); return nil }
+            return s
+        }
+        let rows = h.measureRows(specs, warmup: 1, runs: 3)
+        XCTAssertEqual(rec.order, ["A0", "B0", "C0",          // warm-ups
+                                   "A1", "B1", "C1",          // round 0
+                                   "B2", "C2", "A2",          // round 1 starts with the next row
+                                   "C3", "A3", "B3"])
+        XCTAssertEqual(rows.map(\.engine), ["A", "B", "C"])
+        for r in rows {
+            XCTAssertEqual(r.wallSamples.count, 3)
+            XCTAssertEqual(r.wall?.n, 3)
+            XCTAssertNil(r.unavailable)
+            XCTAssertNil(r.bench, "no bench.start/end timing was printed")
+        }
+    }
+
+    func testFailingRowIsReportedAndTheOthersRunAlone() throws {
+        let h = try harness()
+        var alone = Harness.RowSpec("wasmtime", ["/bin/true"], env: [:])
+        alone.runsWhenAlone = 1
+        let rows = h.measureRows([Harness.RowSpec("wasmaot", ["/bin/false"], env: [:]), alone], warmup: 1, runs: 4)
+        XCTAssertEqual(rows[0].unavailable, "run 1 failed: exit 1")
+        XCTAssertNil(rows[0].wall)
+        XCTAssertEqual(rows[1].wallSamples.count, 1, "nothing to compare with: one timed run")
+        XCTAssertNotNil(rows[1].note)
+
+        let checked = h.measureRows([Harness.RowSpec("x", ["/bin/true"], env: [:], expect: { _ in "stdout differs" })], warmup: 0, runs: 2)
+        XCTAssertEqual(checked[0].output, "stdout differs")
+        XCTAssertFalse(checked[0].outputOK)
+    }
+
     // MARK: SVG
 
     /// Parses the SVG as XML and counts the bars.
