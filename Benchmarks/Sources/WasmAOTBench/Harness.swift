@@ -181,6 +181,10 @@ public final class Harness {
 
     public func run() throws -> BenchReport {
         report.machine = ToolFinder.machine()
+        let cores = Double(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if let load = Double(ToolFinder.loadAverage().split(separator: " ").first ?? ""), load > 0.25 * cores {
+            report.warnings.append("Load average \(load) on \(Int(cores)) cores at the start: other work was running, so the figures are noisy (runs are interleaved across engines, which keeps the ratios fairer than the absolute times).")
+        }
         report.versions = ToolFinder.versions(tools, spawner: spawner)
         let paths: [(String, String?)] = [("wasmaot", tools.wasmaot), ("wasmaot-oci", tools.wasmaotOCI), ("wasmtime", tools.wasmtime),
                                           ("wasmtime-min", tools.wasmtimeMin), ("clang", tools.clang), ("runc", tools.runc), ("podman", tools.podman)]

@@ -169,6 +169,7 @@ public enum ReportWriter {
         if r.mode == "quick" {
             md += "> Quick mode: few runs and a subset of the cases — a smoke test, indicative only. Final figures come from the full mode on a quiet machine.\n\n"
         }
+        for w in r.warnings { md += "> **Warning:** \(w)\n\n" }
         md += "## Targets\n\n| target | goal | measured | met? | how |\n|---|---|---|---|---|\n"
         for t in r.targets {
             let met = t.met.map { $0 ? "**met**" : "**not met**" } ?? "not measured"
@@ -190,17 +191,31 @@ public enum ReportWriter {
             default: break
             }
         }
-        let problems = r.sections.flatMap { s in
-            s.cases.flatMap { c in
-                c.measurements.compactMap { m -> String? in
-                    if let u = m.unavailable { return "\(s.title) / \(c.name) / \(m.engine): not available — \(u)" }
-                    if !m.outputOK { return "\(s.title) / \(c.name) / \(m.engine): WRONG OUTPUT — \(m.output!)" }
-                    return nil
+        // Unavailable rows grouped by cause (a full run has dozens of "no SIMD support" rows);
+        // wrong outputs listed one by one.
+        var unavailable: [(reason: String, full: String, rows: [String])] = []
+        var wrong: [String] = []
+        for s in r.sections {
+            for c in s.cases {
+                for m in c.measurements {
+                    let place = "\(s.title) / \(c.name) / \(m.engine)"
+                    if let u = m.unavailable {
+                        let reason = shortReason(u)
+                        if let i = unavailable.firstIndex(where: { $0.reason == reason }) { unavailable[i].rows.append(place) }
+                        else { unavailable.append((reason, u, [place])) }
+                    } else if !m.outputOK {
+                        wrong.append("\(place): WRONG OUTPUT — \(m.output!)")
+                    }
                 }
             }
         }
         md += "\n## Rows without numbers, and output mismatches\n\n"
-        md += problems.isEmpty ? "None.\n" : problems.map { "- \(cell($0))\n" }.joined()
+        if unavailable.isEmpty && wrong.isEmpty { md += "None.\n" }
+        for w in wrong { md += "- \(cell(w))\n" }
+        for u in unavailable {
+            if u.rows.count == 1 { md += "- \(cell(u.rows[0])): not available — \(cell(u.full))\n" }
+            else { md += "- not available, \(u.rows.count) rows — \(cell(u.reason)) (first: \(cell(u.full))): \(cell(u.rows.joined(separator: "; ")))\n" }
+        }
         md += "\nRaw data: `results.json` (every sample, in seconds). Charts: "
         md += charts(r).map { "`\($0.0).svg`" }.joined(separator: ", ") + ".\n"
         return md

@@ -40,7 +40,26 @@ public final class Spawner: @unchecked Sendable {
     let scratch: String
     private var counter = 0
 
-    public init(scratch: String) { self.scratch = scratch }
+    public init(scratch: String) {
+        self.scratch = scratch
+        Self.installInterruptHandler
+    }
+
+    /// The running child's process group (children get their own group so that a timeout can kill
+    /// everything they started); 0 when none. Read by the signal handler.
+    nonisolated(unsafe) static var runningGroup: pid_t = 0
+
+    /// Ctrl-C / SIGTERM: the children are in their own process group and would not see the
+    /// terminal's signal, so the harness kills the running one's group before exiting.
+    private static let installInterruptHandler: Void = {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig) { s in
+                let g = Spawner.runningGroup
+                if g > 0 { kill(-g, SIGKILL) }
+                _exit(128 + s)
+            }
+        }
+    }()
 
     private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
     /// glibc ≥ 2.29 has it, but Swift's Glibc module does not import it (it needs _GNU_SOURCE).
@@ -111,6 +130,7 @@ public final class Spawner: @unchecked Sendable {
             state.abandon()
             throw SpawnError("cannot run \(argv[0]): \(String(cString: strerror(rc)))")
         }
+        Self.runningGroup = pid
         state.started(pid: pid, deadline: Date().addingTimeInterval(timeout))
 
         var info = siginfo_t()
@@ -119,6 +139,7 @@ public final class Spawner: @unchecked Sendable {
         }
         let end = Self.now()
         let timedOut = state.finish()
+        Self.runningGroup = 0
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
