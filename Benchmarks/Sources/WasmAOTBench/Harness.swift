@@ -466,6 +466,9 @@ public enum Fmt {
         return String(format: r < 10 ? "%.2f×" : "%.1f×", r)
     }
 
+    /// For the targets table: one more digit, so a value just over a limit never reads as equal to it.
+    public static func targetRatio(_ r: Double) -> String { String(format: r < 10 ? "%.3f×" : "%.1f×", r) }
+
     public static func bytes(_ b: Int?) -> String {
         guard let b else { return "–" }
         if b < 1024 { return "\(b) B" }

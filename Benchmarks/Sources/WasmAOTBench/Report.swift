@@ -45,7 +45,7 @@ public enum Targets {
         func startupTarget(_ name: String, goal: String, row: String, compute: (BenchCase) -> Double?, limit: Double, atMost: Bool) -> Target {
             var parts: [String] = [], values: [Double] = []
             for c in startup?.cases ?? [] {
-                if let v = compute(c) { parts.append("\(c.name): \(Fmt.ratio(v))"); values.append(v) }
+                if let v = compute(c) { parts.append("\(c.name): \(Fmt.targetRatio(v))"); values.append(v) }
                 else { parts.append("\(c.name): not measured") }
             }
             let met: Bool? = values.isEmpty || values.count < (startup?.cases.count ?? 0) ? nil
@@ -66,17 +66,17 @@ public enum Targets {
         let tp = report.section("throughput")
         let vsWT = throughputGeomean(tp, vs: Engine.wasmtimeT)
         t.append(Target(name: "Throughput geomean, wasmaot ÷ wasmtime (time)", goal: "≤ 0.80×",
-                        value: vsWT.value.map { "\(Fmt.ratio($0)) over \(vsWT.cases) cases" } ?? "not measured",
+                        value: vsWT.value.map { "\(Fmt.targetRatio($0)) over \(vsWT.cases) cases" } ?? "not measured",
                         met: vsWT.value.map { $0 <= 0.80 },
                         detail: "C programs and sightglass" + (vsWT.excluded.isEmpty ? "" : "; excluded for wrong output: \(vsWT.excluded.joined(separator: ", "))")))
         let vsN = throughputGeomean(tp, vs: Engine.nativeT)
         t.append(Target(name: "Throughput geomean, wasmaot ÷ native (time)", goal: "≤ 1.10×",
-                        value: vsN.value.map { "\(Fmt.ratio($0)) over \(vsN.cases) cases" } ?? "not measured",
+                        value: vsN.value.map { "\(Fmt.targetRatio($0)) over \(vsN.cases) cases" } ?? "not measured",
                         met: vsN.value.map { $0 <= 1.10 },
                         detail: "the C programs (sightglass has no native build)" + (vsN.excluded.isEmpty ? "" : "; excluded for wrong output: \(vsN.excluded.joined(separator: ", "))")))
         let comp = compileGeomean(report.section("compile"))
         t.append(Target(name: "Compile time at -O2 ÷ `wasmtime compile` (geomean, wall)", goal: "≤ 3×",
-                        value: comp.value.map { "\(Fmt.ratio($0)) over \(comp.cases) modules" } ?? "not measured",
+                        value: comp.value.map { "\(Fmt.targetRatio($0)) over \(comp.cases) modules" } ?? "not measured",
                         met: comp.value.map { $0 <= 3 }, detail: "wasmaot: whole pipeline to a linked executable"))
         let cont = report.section("container")
         let overhead: Double? = {
