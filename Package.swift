@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "wasmaot-compiler", targets: ["wasmaot-compiler"]),
         .library(name: "WasmAOTEmbed", targets: ["WasmAOTEmbed"]),
         .executable(name: "wasmaot-oci", targets: ["wasmaot-oci"]),
+        .executable(name: "wasmaot-bench", targets: ["wasmaot-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -60,6 +61,12 @@ let package = Package(
         // no full Foundation: it runs in front of every runc call, so start-up time matters.
         .target(name: "WasmAOTOCI"),
         .executableTarget(name: "wasmaot-oci", dependencies: ["WasmAOTOCI"]),
+        // Benchmark harness (Benchmarks/): drives the built binaries, wasmtime and native builds as
+        // processes. No LLVM, no compiler targets: it builds in seconds.
+        .target(name: "WasmAOTBench", path: "Benchmarks/Sources/WasmAOTBench"),
+        .executableTarget(name: "wasmaot-bench", dependencies: ["WasmAOTBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Benchmarks/Sources/wasmaot-bench"),
+        .testTarget(name: "BenchmarksTests", dependencies: ["WasmAOTBench"]),
         .testTarget(name: "WasmAOTOCITests", dependencies: ["WasmAOTOCI", "wasmaot-oci", "wasmaot", "wasmaot-compiler"]),
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],

@@ -1,0 +1,300 @@
+import Foundation
+
+/// Throughput metric of one case: bench.start→end when every measured engine reported it, else
+/// whole process; medians per engine in seconds.
+public struct CaseMetric {
+    public var kind: String   // "bench" or "process"
+    public var median: [String: Double]
+
+    public init(_ c: BenchCase, engines: [String] = [Engine.nativeT, Engine.wasmaot, Engine.wasmtimeT]) {
+        let rows = engines.compactMap { c.row($0) }.filter { $0.wall != nil }
+        let bench = !rows.isEmpty && rows.allSatisfy { $0.bench != nil }
+        kind = bench ? "bench" : "process"
+        median = [:]
+        for r in rows { median[r.engine] = bench ? r.bench!.median : r.wall!.median }
+    }
+
+    public func ratio(_ a: String, _ b: String) -> Double? { Stats.ratio(median[a], median[b]) }
+}
+
+public enum Targets {
+    static func median(_ s: Section?, _ c: String, _ e: String) -> Double? { s?.cases.first { $0.name == c }?.row(e)?.wall?.median }
+
+    /// Geomean of wasmaot ÷ `other` over cases where both ran and every output was right.
+    public static func throughputGeomean(_ s: Section?, vs other: String) -> (value: Double?, cases: Int, excluded: [String]) {
+        guard let s else { return (nil, 0, []) }
+        var ratios: [Double] = [], excluded: [String] = []
+        for c in s.cases {
+            let m = CaseMetric(c)
+            guard let r = m.ratio(Engine.wasmaot, other) else { continue }
+            if c.measurements.contains(where: { !$0.outputOK }) { excluded.append(c.name); continue }
+            ratios.append(r)
+        }
+        return (Stats.geomean(ratios), ratios.count, excluded)
+    }
+
+    public static func compileGeomean(_ s: Section?) -> (value: Double?, cases: Int) {
+        guard let s else { return (nil, 0) }
+        let ratios = s.cases.compactMap { Stats.ratio($0.row(Engine.aotO2)?.wall?.median, $0.row(Engine.wtCompile)?.wall?.median) }
+        return (Stats.geomean(ratios), ratios.count)
+    }
+
+    public static func evaluate(_ report: BenchReport) -> [Target] {
+        var t: [Target] = []
+        let startup = report.section("startup")
+        func startupTarget(_ name: String, goal: String, row: String, compute: (BenchCase) -> Double?, limit: Double, atMost: Bool) -> Target {
+            var parts: [String] = [], values: [Double] = []
+            for c in startup?.cases ?? [] {
+                if let v = compute(c) { parts.append("\(c.name): \(Fmt.targetRatio(v))"); values.append(v) }
+                else { parts.append("\(c.name): not measured") }
+            }
+            let met: Bool? = values.isEmpty || values.count < (startup?.cases.count ?? 0) ? nil
+                : values.allSatisfy { atMost ? $0 <= limit : $0 >= limit }
+            return Target(name: name, goal: goal, value: parts.isEmpty ? "not measured" : parts.joined(separator: "; "), met: met,
+                          detail: "row “\(row)”, medians from the same run")
+        }
+        for row in [Engine.artifact, Engine.runHit] {
+            let label = row == Engine.artifact ? "cached artifact" : "`wasmaot run`, cache hit"
+            t.append(startupTarget("Cached start (\(label)) vs native static", goal: "≤ 1.10×", row: row,
+                                   compute: { Stats.ratio($0.row(row)?.wall?.median, $0.row(Engine.native)?.wall?.median) }, limit: 1.10, atMost: true))
+        }
+        for row in [Engine.artifact, Engine.runHit] {
+            let label = row == Engine.artifact ? "cached artifact" : "`wasmaot run`, cache hit"
+            t.append(startupTarget("Cached start (\(label)) speed-up over wasmtime-min", goal: "≥ 3×", row: row,
+                                   compute: { Stats.ratio($0.row(Engine.wasmtimeMin)?.wall?.median, $0.row(row)?.wall?.median) }, limit: 3, atMost: false))
+        }
+        let tp = report.section("throughput")
+        let vsWT = throughputGeomean(tp, vs: Engine.wasmtimeT)
+        t.append(Target(name: "Throughput geomean, wasmaot ÷ wasmtime (time)", goal: "≤ 0.80×",
+                        value: vsWT.value.map { "\(Fmt.targetRatio($0)) over \(vsWT.cases) cases" } ?? "not measured",
+                        met: vsWT.value.map { $0 <= 0.80 },
+                        detail: "C programs and sightglass" + (vsWT.excluded.isEmpty ? "" : "; excluded for wrong output: \(vsWT.excluded.joined(separator: ", "))")))
+        let vsN = throughputGeomean(tp, vs: Engine.nativeT)
+        t.append(Target(name: "Throughput geomean, wasmaot ÷ native (time)", goal: "≤ 1.10×",
+                        value: vsN.value.map { "\(Fmt.targetRatio($0)) over \(vsN.cases) cases" } ?? "not measured",
+                        met: vsN.value.map { $0 <= 1.10 },
+                        detail: "the C programs (sightglass has no native build)" + (vsN.excluded.isEmpty ? "" : "; excluded for wrong output: \(vsN.excluded.joined(separator: ", "))")))
+        let comp = compileGeomean(report.section("compile"))
+        t.append(Target(name: "Compile time at -O2 ÷ `wasmtime compile` (geomean, wall)", goal: "≤ 3×",
+                        value: comp.value.map { "\(Fmt.targetRatio($0)) over \(comp.cases) modules" } ?? "not measured",
+                        met: comp.value.map { $0 <= 3 }, detail: "wasmaot: whole pipeline to a linked executable"))
+        let cont = report.section("container")
+        let overhead: Double? = {
+            guard let w = median(cont, "runc level", Engine.ociWasm), let n = median(cont, "runc level", Engine.runcNative) else { return nil }
+            return w - n
+        }()
+        t.append(Target(name: "Container start overhead at runc level (wasmaot-oci Wasm − runc native)", goal: "≤ 2 ms",
+                        value: overhead.map { String(format: "%+.2f ms", $0 * 1e3) } ?? "not measured",
+                        met: overhead.map { $0 <= 0.002 }, detail: "difference of medians"))
+        return t
+    }
+}
+
+public enum ReportWriter {
+    /// A few words for table cells and chart labels (the full message is in the problems list
+    /// and results.json): known causes by name, otherwise the message without file paths.
+    public static func shortReason(_ message: String) -> String {
+        if message.contains("without SIMD") { return "wasmaot: no SIMD support" }
+        if message.contains("timed out") { return "timed out" }
+        var m = message
+        if let r = m.range(of: #"^run \d+ failed: "#, options: .regularExpression) { m.removeSubrange(r) }
+        m = m.replacingOccurrences(of: #"/[^\s:]+"#, with: "…", options: .regularExpression)
+        return m.count > 70 ? String(m.prefix(69)) + "…" : m
+    }
+
+    public static func write(_ report: BenchReport, to dir: String) throws {
+        var r = report
+        r.targets = Targets.evaluate(report)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(r).write(to: URL(fileURLWithPath: dir + "/results.json"))
+        for (name, chart) in charts(r) {
+            try chart.render().write(toFile: "\(dir)/\(name).svg", atomically: true, encoding: .utf8)
+        }
+        try markdown(r).write(toFile: dir + "/report.md", atomically: true, encoding: .utf8)
+    }
+
+    // MARK: charts
+
+    public static func charts(_ r: BenchReport) -> [(String, BarChart)] {
+        var out: [(String, BarChart)] = []
+        func ms(_ m: BenchRow) -> BarChart.Bar { BarChart.Bar(m.engine, m.wall.map { $0.median * 1e3 }, missing: m.unavailable.map { "n/a: " + shortReason($0) } ?? "n/a") }
+        if let s = r.section("startup") {
+            out.append(("startup", BarChart(title: "Start-up: median wall time per run", subtitle: "lower is better; \(r.mode) mode",
+                                            unit: "ms", groups: s.cases.map { BarChart.Group($0.name, $0.measurements.map(ms)) })))
+        }
+        if let s = r.section("container") {
+            out.append(("container", BarChart(title: "Container start: median wall time of `run`", subtitle: "lower is better; \(r.mode) mode",
+                                              unit: "ms", groups: s.cases.map { BarChart.Group($0.name, $0.measurements.map(ms)) })))
+        }
+        if let s = r.section("throughput") {
+            let groups = s.cases.map { c -> BarChart.Group in
+                let m = CaseMetric(c)
+                return BarChart.Group("\(c.name) (\(m.kind))", c.measurements.map { row in
+                    BarChart.Bar(row.engine, m.median[row.engine].map { $0 * 1e3 }, missing: row.unavailable.map { "n/a: " + shortReason($0) } ?? "n/a")
+                })
+            }
+            out.append(("throughput", BarChart(title: "Throughput: median time per case", subtitle: "bench.start→end where all engines report it, else whole process; lower is better",
+                                               unit: "ms", groups: groups)))
+            var ratios = BarChart(title: "Throughput: wasmaot time relative to wasmtime and native", subtitle: "1.0 = same speed; below 1 wasmaot is faster",
+                                  unit: "wasmaot time ÷ other engine's time (dashed line: same speed)", groups: s.cases.map { c in
+                                      let m = CaseMetric(c)
+                                      var bars = [BarChart.Bar("÷ wasmtime", m.ratio(Engine.wasmaot, Engine.wasmtimeT))]
+                                      if c.row(Engine.nativeT) != nil { bars.append(BarChart.Bar("÷ native", m.ratio(Engine.wasmaot, Engine.nativeT))) }
+                                      return BarChart.Group(c.name, bars)
+                                  })
+            ratios.reference = 1
+            ratios.valueUnit = "×"
+            ratios.valueFormat = { String(format: "%.2f", $0) }
+            out.append(("throughput-ratio", ratios))
+        }
+        if let s = r.section("compile") {
+            out.append(("compile", BarChart(title: "Compile: median wall time", subtitle: "wasmaot -O0 / -O2 (to a linked executable) vs wasmtime compile; lower is better",
+                                            unit: "s", groups: s.cases.map { c in
+                                                BarChart.Group(c.name, c.measurements.map { m in
+                                                    BarChart.Bar(m.engine, m.wall?.median, missing: m.unavailable.map { "n/a: " + shortReason($0) } ?? "n/a")
+                                                })
+                                            })))
+        }
+        return out
+    }
+
+    // MARK: markdown
+
+    static func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+
+    public static func markdown(_ r: BenchReport) -> String {
+        var md = "# wasmaot benchmarks — \(r.mode) mode\n\n"
+        md += "Started \(r.started), took \(Fmt.time(r.durationSeconds)). Command: `\(r.command)`.\n\n"
+        if r.mode == "quick" {
+            md += "> Quick mode: few runs and a subset of the cases — a smoke test, indicative only. Final figures come from the full mode on a quiet machine.\n\n"
+        }
+        for w in r.warnings { md += "> **Warning:** \(w)\n\n" }
+        md += "## Targets\n\n| target | goal | measured | met? | how |\n|---|---|---|---|---|\n"
+        for t in r.targets {
+            let met = t.met.map { $0 ? "**met**" : "**not met**" } ?? "not measured"
+            md += "| \(cell(t.name)) | \(cell(t.goal)) | \(cell(t.value)) | \(met) | \(cell(t.detail)) |\n"
+        }
+        md += "\n## Machine\n\n| | |\n|---|---|\n"
+        for kv in r.machine { md += "| \(cell(kv.key)) | \(cell(kv.value)) |\n" }
+        md += "\n## Versions and anchors\n\n| | |\n|---|---|\n"
+        for kv in r.versions + r.anchors { md += "| \(cell(kv.key)) | \(cell(kv.value)) |\n" }
+        for s in r.sections {
+            md += "\n## \(s.title)\n\n"
+            for n in s.notes { md += "- \(n)\n" }
+            md += "\n"
+            switch s.id {
+            case "startup": md += startupTables(s)
+            case "container": md += containerTables(s)
+            case "throughput": md += throughputTables(s)
+            case "compile": md += compileTables(s)
+            default: break
+            }
+        }
+        // Unavailable rows grouped by cause (a full run has dozens of "no SIMD support" rows);
+        // wrong outputs listed one by one.
+        var unavailable: [(reason: String, full: String, rows: [String])] = []
+        var wrong: [String] = []
+        for s in r.sections {
+            for c in s.cases {
+                for m in c.measurements {
+                    let place = "\(s.title) / \(c.name) / \(m.engine)"
+                    if let u = m.unavailable {
+                        let reason = shortReason(u)
+                        if let i = unavailable.firstIndex(where: { $0.reason == reason }) { unavailable[i].rows.append(place) }
+                        else { unavailable.append((reason, u, [place])) }
+                    } else if !m.outputOK {
+                        wrong.append("\(place): WRONG OUTPUT — \(m.output!)")
+                    }
+                }
+            }
+        }
+        md += "\n## Rows without numbers, and output mismatches\n\n"
+        if unavailable.isEmpty && wrong.isEmpty { md += "None.\n" }
+        for w in wrong { md += "- \(cell(w))\n" }
+        for u in unavailable {
+            if u.rows.count == 1 { md += "- \(cell(u.rows[0])): not available — \(cell(u.full))\n" }
+            else { md += "- not available, \(u.rows.count) rows — \(cell(u.reason)) (first: \(cell(u.full))): \(cell(u.rows.joined(separator: "; ")))\n" }
+        }
+        md += "\nRaw data: `results.json` (every sample, in seconds). Charts: "
+        md += charts(r).map { "`\($0.0).svg`" }.joined(separator: ", ") + ".\n"
+        return md
+    }
+
+    static func summaryCells(_ m: BenchRow) -> String {
+        guard let w = m.wall else { return "n/a | | " }
+        return "\(Fmt.time(w.median)) | \(Fmt.time(w.min)) | \(Fmt.time(w.max))"
+    }
+
+    static func startupTables(_ s: Section) -> String {
+        var md = "![start-up](startup.svg)\n\n"
+        for c in s.cases {
+            md += "### \(c.name)\n\n" + (c.detail.map { "\($0)\n\n" } ?? "")
+            md += "| row | median | min | max | × native | wasmtime-min ÷ row | output |\n|---|---|---|---|---|---|---|\n"
+            let native = c.row(Engine.native)?.wall?.median, wmin = c.row(Engine.wasmtimeMin)?.wall?.median
+            for m in c.measurements {
+                let out = m.unavailable.map { "n/a: \(shortReason($0))" } ?? (m.output ?? "–")
+                md += "| \(cell(m.engine)) | \(summaryCells(m)) | \(Fmt.ratio(Stats.ratio(m.wall?.median, native))) | \(Fmt.ratio(Stats.ratio(wmin, m.wall?.median))) | \(cell(out)) |\n"
+            }
+            md += "\n"
+        }
+        return md
+    }
+
+    static func containerTables(_ s: Section) -> String {
+        var md = "![container start](container.svg)\n\n| case | row | median | min | max | − native (same engine) | output |\n|---|---|---|---|---|---|---|\n"
+        for c in s.cases {
+            let base = c.measurements.first?.wall?.median
+            for m in c.measurements {
+                let delta = (m.wall?.median).flatMap { v in base.map { String(format: "%+.2f ms", (v - $0) * 1e3) } } ?? "–"
+                let out = m.unavailable.map { "n/a: \(shortReason($0))" } ?? (m.output ?? "–")
+                md += "| \(cell(c.name)) | \(cell(m.engine)) | \(summaryCells(m)) | \(delta) | \(cell(out)) |\n"
+            }
+        }
+        return md + "\n"
+    }
+
+    static func throughputTables(_ s: Section) -> String {
+        var md = "![throughput](throughput.svg)\n\n![throughput ratios](throughput-ratio.svg)\n\n"
+        md += "Medians of the case's metric (min–max in results.json).\n\n"
+        md += "| case | metric | native | wasmaot | wasmtime | wasmaot ÷ wasmtime | wasmaot ÷ native | output |\n|---|---|---|---|---|---|---|---|\n"
+        for c in s.cases {
+            let m = CaseMetric(c)
+            func v(_ e: String) -> String {
+                if let x = m.median[e] { return Fmt.time(x) }
+                if let row = c.row(e), let u = row.unavailable { return "n/a (\(cell(shortReason(u))))" }
+                return "–"
+            }
+            let values = c.measurements.compactMap(\.output)
+            let out = values.isEmpty ? "unchecked" : Set(values).count == 1 ? values[0]
+                : c.measurements.compactMap { r in r.output.map { "\(r.engine): \($0)" } }.joined(separator: "; ")
+            md += "| \(cell(c.name)) | \(m.kind) | \(v(Engine.nativeT)) | \(v(Engine.wasmaot)) | \(v(Engine.wasmtimeT)) | \(Fmt.ratio(m.ratio(Engine.wasmaot, Engine.wasmtimeT))) | \(Fmt.ratio(m.ratio(Engine.wasmaot, Engine.nativeT))) | \(cell(String(out.prefix(200)))) |\n"
+        }
+        let g1 = Targets.throughputGeomean(s, vs: Engine.wasmtimeT), g2 = Targets.throughputGeomean(s, vs: Engine.nativeT)
+        md += "| **geomean** | | | | | **\(Fmt.ratio(g1.value))** (\(g1.cases)) | **\(Fmt.ratio(g2.value))** (\(g2.cases)) | |\n\n"
+        md += "Whole-process medians (including start-up and, for wasmaot, the `wasmaot run` front-end):\n\n"
+        md += "| case | native | wasmaot | wasmtime |\n|---|---|---|---|\n"
+        for c in s.cases {
+            func w(_ e: String) -> String { c.row(e)?.wall.map { Fmt.time($0.median) } ?? "–" }
+            md += "| \(cell(c.name)) | \(w(Engine.nativeT)) | \(w(Engine.wasmaot)) | \(w(Engine.wasmtimeT)) |\n"
+        }
+        return md + "\n"
+    }
+
+    static func compileTables(_ s: Section) -> String {
+        var md = "![compile](compile.svg)\n\n"
+        md += "| module | input | -O0 time | -O0 size | -O2 time (CPU) | -O2 size | wasmtime time (CPU) | .cwasm size | -O2 ÷ wasmtime |\n|---|---|---|---|---|---|---|---|---|\n"
+        for c in s.cases {
+            let o0 = c.row(Engine.aotO0), o2 = c.row(Engine.aotO2), wt = c.row(Engine.wtCompile)
+            func t(_ m: BenchRow?, cpu: Bool = false) -> String {
+                guard let m else { return "–" }
+                guard let w = m.wall else { return "n/a (\(cell(shortReason(m.unavailable ?? ""))))" }
+                return Fmt.time(w.median) + (cpu ? m.cpu.map { " (\(Fmt.time($0.median)))" } ?? "" : "")
+            }
+            md += "| \(cell(c.name)) | \(cell(c.detail ?? "")) | \(t(o0)) | \(Fmt.bytes(o0?.bytes)) | \(t(o2, cpu: true)) | \(Fmt.bytes(o2?.bytes)) | \(t(wt, cpu: true)) | \(Fmt.bytes(wt?.bytes)) | \(Fmt.ratio(Stats.ratio(o2?.wall?.median, wt?.wall?.median))) |\n"
+        }
+        let g = Targets.compileGeomean(s)
+        md += "| **geomean** | | | | | | | | **\(Fmt.ratio(g.value))** (\(g.cases)) |\n"
+        return md + "\n"
+    }
+}

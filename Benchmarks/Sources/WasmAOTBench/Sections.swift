@@ -1,0 +1,468 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Harness {
+    var programsDir: String { config.packageRoot + "/Benchmarks/programs" }
+
+    func aotEnv(cache: String? = nil) -> [String: String] {
+        var e = baseEnv
+        e["WASMAOT_CACHE_DIR"] = cache ?? aotCache
+        return e
+    }
+
+    /// The cached artifact `wasmaot run` would exec for this module (compiles it on a miss).
+    func cachedArtifact(_ wasm: String) throws -> String {
+        guard let aot = tools.wasmaot else { throw SpawnError(tools.why("wasmaot")) }
+        let r = try spawner.run([aot, "cache", "artifact", wasm], environment: aotEnv(), timeout: 3600)
+        guard r.ok else { throw SpawnError("wasmaot cache artifact: \(r.failureSummary)") }
+        let path = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw SpawnError("wasmaot cache artifact printed '\(path)', not an executable") }
+        return path
+    }
+
+    func wasmtimeRun(_ module: String, dir: Bool, preload: String, args: [String] = []) -> [String] {
+        [tools.wasmtime!, "run", "-C", "cache-config=\(wasmtimeCacheConfig)"] + (dir ? ["--dir", "."] : [])
+            + ["--preload", "bench=\(preload)", module] + args
+    }
+
+    // MARK: - 2. start-up
+
+    func startupSection() throws -> Section {
+        var section = Section(id: "startup", title: "Start-up", notes: [
+            "Whole process, spawn → exit (posix_spawn + wait4, stdout/stderr to files opened before the clock starts).",
+            "Each row: \(config.startupWarmup) warm-up runs, then \(config.startupRuns) timed runs, interleaved across the rows of a program (round r runs every row once), so load from elsewhere hits all rows alike. Cold rows: \(config.coldRuns) runs on their own, each with a new empty cache directory.",
+            "wasmtime-min runs a `.cwasm` made by `wasmtime compile -C collector=drc -W threads=n`. For sightglass noop (imports bench.start/end) both wasmtime rows use `-W unknown-imports-default=y` (wasmtime-min has no --preload); wasmaot's bench functions are built in.",
+        ])
+        let hello = programsDir + "/startup/hello.c"
+        let noopNative = programsDir + "/startup/noop.c"
+        let noop = sightglassModules().first { $0.name == "noop" }
+
+        struct Program { var name: String; var wasm: String; var native: String?; var nativeError: String?; var stdout: String; var dir: Bool; var cwd: String }
+        var programs: [Program] = []
+        do {
+            let b = try buildC(hello, name: "hello")
+            programs.append(Program(name: "hello (C, WASI)", wasm: b.wasm, native: b.native, stdout: "hello, world\n", dir: false, cwd: scratch))
+        } catch {
+            section.cases.append(BenchCase(name: "hello (C, WASI)", measurements: [BenchRow(engine: Engine.native, unavailable: "\(error)")]))
+        }
+        if let noop {
+            let cwd = try privateCopy(noop)
+            var p = Program(name: "sightglass noop", wasm: cwd + "/benchmark.wasm", stdout: noop.expectedStdout ?? "", dir: true, cwd: cwd)
+            do { p.native = try buildC(noopNative, name: "noop").native } catch { p.nativeError = "\(error)" }
+            programs.append(p)
+        } else {
+            section.notes.append("sightglass noop not found under \(config.corpus): that program is skipped.")
+        }
+
+        for p in programs {
+            log.say("start-up: \(p.name)")
+            var c = BenchCase(name: p.name, detail: p.dir ? "run with its directory preopened (--dir .)" : nil)
+            let check: (ProcessResult) -> String? = { [self] r in compareOutput(r, stdout: p.stdout, stderr: nil) }
+            let warm = config.startupWarmup, runs = config.startupRuns
+            var slots: [Slot] = []
+            // native
+            if let native = p.native {
+                slots.append(.spec(RowSpec(Engine.native, [native], env: baseEnv, cwd: p.cwd, expect: check)))
+            } else {
+                slots.append(.done(BenchRow(engine: Engine.native, unavailable: p.nativeError ?? "not built")))
+            }
+            // wasmaot
+            var runHitNote: String?
+            if let aot = tools.wasmaot {
+                let dirArgs = p.dir ? ["--dir", "."] : []
+                do {
+                    let artifact = try cachedArtifact(p.wasm)
+                    var e = baseEnv
+                    e["WASMAOT_WASI"] = p.dir ? "--dir ." : ""
+                    slots.append(.spec(RowSpec(Engine.artifact, [artifact], env: e, cwd: p.cwd, expect: check)))
+                } catch {
+                    slots.append(.done(BenchRow(engine: Engine.artifact, unavailable: "\(error)")))
+                }
+                // Confirm that `wasmaot run` really hits the cache before timing it.
+                let probe = try spawner.run([aot, "run", "-v"] + dirArgs + [p.wasm], environment: aotEnv(), cwd: p.cwd, timeout: 3600)
+                if !probe.stderrText.contains("cache hit") {
+                    runHitNote = "`wasmaot run -v` did not report a cache hit: \(probe.stderrText.prefix(200))"
+                }
+                slots.append(.spec(RowSpec(Engine.runHit, [aot, "run"] + dirArgs + [p.wasm], env: aotEnv(), cwd: p.cwd, expect: check)))
+                // Cold: on its own (each run compiles), not interleaved with the millisecond rows.
+                let coldRoot = scratch + "/cold-cache"
+                var coldSpec = RowSpec(Engine.runCold, [aot, "run"] + dirArgs + [p.wasm], env: aotEnv(), cwd: p.cwd, expect: check)
+                coldSpec.prepare = { [self] i in
+                    let d = "\(coldRoot)/\(i)"
+                    try? FileManager.default.removeItem(atPath: d)
+                    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                    return aotEnv(cache: d)
+                }
+                coldSpec.after = { i in try? FileManager.default.removeItem(atPath: "\(coldRoot)/\(i)") }
+                var cold = measure(coldSpec, warmup: 0, runs: config.coldRuns)
+                cold.note = "each run with a new, empty WASMAOT_CACHE_DIR: compile (-O2, host CPU) + link + run"
+                slots.append(.done(cold))
+            } else {
+                for e in [Engine.artifact, Engine.runHit, Engine.runCold] { slots.append(.done(BenchRow(engine: e, unavailable: tools.why("wasmaot")))) }
+            }
+            // wasmtime: sightglass noop imports bench.start/end, which wasmtime-min cannot take
+            // from a --preload (compiled out), so both wasmtime rows stub unknown imports instead.
+            let stub = p.dir ? ["-W", "unknown-imports-default=y"] : []
+            if let wt = tools.wasmtime {
+                let argv = [wt, "run", "-C", "cache-config=\(wasmtimeCacheConfig)"] + stub + (p.dir ? ["--dir", "."] : []) + [p.wasm]
+                slots.append(.spec(RowSpec(Engine.wasmtime, argv, env: baseEnv, cwd: p.cwd, expect: check)))
+            } else {
+                slots.append(.done(BenchRow(engine: Engine.wasmtime, unavailable: tools.why("wasmtime"))))
+            }
+            if let min = tools.wasmtimeMin, let wt = tools.wasmtime {
+                let cwasm = "\(scratch)/startup-\(section.cases.count).cwasm"
+                let r = try spawner.run([wt, "compile", "-C", "collector=drc", "-W", "threads=n", p.wasm, "-o", cwasm], environment: baseEnv, timeout: 600)
+                if r.ok {
+                    let argv = [min, "run", "--allow-precompiled"] + stub + (p.dir ? ["--dir", "."] : []) + [cwasm]
+                    slots.append(.spec(RowSpec(Engine.wasmtimeMin, argv, env: baseEnv, cwd: p.cwd, expect: check)))
+                } else {
+                    slots.append(.done(BenchRow(engine: Engine.wasmtimeMin, unavailable: "wasmtime compile -C collector=drc -W threads=n: \(r.failureSummary)")))
+                }
+            } else {
+                slots.append(.done(BenchRow(engine: Engine.wasmtimeMin, unavailable: tools.missing["wasmtime-min"] ?? tools.why("wasmtime"))))
+            }
+            c.measurements = measureSlots(slots, warmup: warm, runs: runs)
+            for i in c.measurements.indices {
+                switch c.measurements[i].engine {
+                case Engine.artifact where c.measurements[i].wall != nil:
+                    c.measurements[i].note = "the executable `wasmaot cache artifact` returns, started directly with WASMAOT_WASI set as `wasmaot run` sets it"
+                case Engine.runHit: c.measurements[i].note = runHitNote
+                default: break
+                }
+            }
+            section.cases.append(c)
+        }
+        return section
+    }
+
+    // MARK: - 3. container start
+
+    func containerSection() throws -> Section {
+        var section = Section(id: "container", title: "Container start", notes: [
+            "One container per run, created, started and removed by `… run` (not detached), whole command timed: hello world printed by the container's process.",
+            "The native bundle's entrypoint is the static C hello; the Wasm bundle's is hello.wasm with annotation module.wasm.image/variant=compat, which wasmaot-oci replaces by the cached artifact (cache warmed by the warm-up runs).",
+            "runc rows: \(config.containerWarmup) warm-up + \(config.containerRuns) runs; podman rows: 1 warm-up + \(config.podmanRuns) runs (storage: vfs in a private directory, --network none); runs interleaved across the rows of a case.",
+        ])
+        guard getuid() == 0 else {
+            section.notes.append("Not run: the container section needs root (runc without a rootless set-up).")
+            section.cases.append(BenchCase(name: "runc level", measurements: [BenchRow(engine: Engine.runcNative, unavailable: "needs root")]))
+            return section
+        }
+        guard let runc = tools.runc else {
+            section.cases.append(BenchCase(name: "runc level", measurements: [BenchRow(engine: Engine.runcNative, unavailable: tools.why("runc"))]))
+            return section
+        }
+        let built: (wasm: String, native: String)
+        do { built = try buildC(programsDir + "/startup/hello.c", name: "hello") } catch {
+            section.cases.append(BenchCase(name: "runc level", measurements: [BenchRow(engine: Engine.runcNative, unavailable: "\(error)")]))
+            return section
+        }
+        let root = scratch + "/containers"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let native = try makeBundle(root + "/bundle-native", files: ["hello": built.native], args: ["/hello"], annotations: [:], runc: runc)
+        let wasm = try makeBundle(root + "/bundle-wasm", files: ["hello.wasm": built.wasm], args: ["/hello.wasm"],
+                                  annotations: ["module.wasm.image/variant": "compat"], runc: runc)
+        let expectHello: (ProcessResult) -> String? = { [self] r in compareOutput(r, stdout: "hello, world\n", stderr: nil) }
+        let state = root + "/state"
+        let ociCache = root + "/oci-cache"
+        var counter = 0
+        func newID() -> String { counter += 1; return "wasmaot-bench-\(getpid())-\(counter)" }
+
+        var runcCase = BenchCase(name: "runc level", detail: "runc \(runc)")
+        /// Restores config.json (wasmaot-oci rewrites it on every Wasm run) and picks a fresh id.
+        func runcRow(_ engine: String, exe: String, bundle: (path: String, config: Data), env: [String: String]) -> Slot {
+            var id = ""
+            let argv = [exe, "--root", state, "run", "--bundle", bundle.path]
+            var spec = RowSpec(engine, argv + ["<fresh id>"], env: env, timeout: 120, warmupTimeout: 1800, expect: expectHello)
+            spec.prepare = { _ in
+                try bundle.config.write(to: URL(fileURLWithPath: bundle.path + "/config.json"))
+                id = newID()
+                return nil
+            }
+            spec.argvFor = { _ in argv + [id] }
+            spec.after = { [self] _ in _ = try? spawner.run([runc, "--root", state, "delete", "--force", id], environment: baseEnv, timeout: 60) }
+            return .spec(spec)
+        }
+        var slots = [runcRow(Engine.runcNative, exe: runc, bundle: native, env: baseEnv)]
+        if let oci = tools.wasmaotOCI {
+            var e = baseEnv
+            e["WASMAOT_OCI_DELEGATE"] = runc
+            e["WASMAOT_OCI_CACHE_DIR"] = ociCache
+            e["WASMAOT_OCI_CONFIG"] = root + "/no-such-oci.toml"
+            if let aot = tools.wasmaot { e["WASMAOT_OCI_COMPILER"] = aot }
+            slots.append(runcRow(Engine.ociNative, exe: oci, bundle: native, env: e))
+            slots.append(runcRow(Engine.ociWasm, exe: oci, bundle: wasm, env: e))
+        } else {
+            slots.append(.done(BenchRow(engine: Engine.ociNative, unavailable: tools.why("wasmaot-oci"))))
+            slots.append(.done(BenchRow(engine: Engine.ociWasm, unavailable: tools.why("wasmaot-oci"))))
+        }
+        runcCase.measurements = measureSlots(slots, warmup: config.containerWarmup, runs: config.containerRuns)
+        section.cases.append(runcCase)
+        section.cases.append(try podmanCase(root: root, built: built, runc: runc, expect: expectHello))
+        return section
+    }
+
+    /// A bundle made by `runc spec`: rootfs with `files` (name in / → host path), process args,
+    /// annotations. Returns its path and the pristine config.json.
+    func makeBundle(_ path: String, files: [String: String], args: [String], annotations: [String: String], runc: String) throws -> (path: String, config: Data) {
+        let rootfs = path + "/rootfs"
+        try FileManager.default.createDirectory(atPath: rootfs, withIntermediateDirectories: true)
+        for (name, src) in files {
+            try FileManager.default.copyItem(atPath: src, toPath: rootfs + "/" + name)
+            chmod(rootfs + "/" + name, 0o755)
+        }
+        let r = try spawner.run([runc, "spec", "--bundle", path], environment: baseEnv, timeout: 30)
+        guard r.ok else { throw SpawnError("runc spec: \(r.failureSummary)") }
+        let url = URL(fileURLWithPath: path + "/config.json")
+        guard var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
+              var process = config["process"] as? [String: Any] else { throw SpawnError("runc spec wrote an unexpected config.json") }
+        process["terminal"] = false
+        process["args"] = args
+        process["env"] = ["PATH=/"]
+        config["process"] = process
+        config["annotations"] = annotations
+        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted])
+        try data.write(to: url)
+        return (path, data)
+    }
+
+    func podmanCase(root: String, built: (wasm: String, native: String), runc: String, expect: @escaping (ProcessResult) -> String?) throws -> BenchCase {
+        var c = BenchCase(name: "podman", detail: nil)
+        let rows = [Engine.podmanNative, Engine.podmanOCINative, Engine.podmanOCIWasm]
+        guard let podman = tools.podman else {
+            c.measurements = rows.map { BenchRow(engine: $0, unavailable: tools.why("podman")) }
+            return c
+        }
+        guard let oci = tools.wasmaotOCI else {
+            c.measurements = [BenchRow(engine: Engine.podmanNative, unavailable: "skipped with the wasmaot-oci rows")]
+                + rows.dropFirst().map { BenchRow(engine: $0, unavailable: tools.why("wasmaot-oci")) }
+            return c
+        }
+        // A short private directory: podman refuses a runroot longer than 50 characters.
+        var template = Array("/tmp/wbp-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SpawnError("mkdtemp failed") }
+        let p = String(cString: made)
+        defer {
+            cleanupMounts(under: p)
+            try? FileManager.default.removeItem(atPath: p)
+        }
+        for d in ["storage", "runroot", "tmp", "ctx-native", "ctx-wasm", "bin"] {
+            try FileManager.default.createDirectory(atPath: "\(p)/\(d)", withIntermediateDirectories: true)
+        }
+        let confPath = p + "/containers.conf", registries = p + "/registries.conf"
+        try """
+            [containers]
+            default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+            [engine]
+            events_logger = "file"
+            cgroup_manager = "cgroupfs"
+
+            """.write(toFile: confPath, atomically: true, encoding: .utf8)
+        try "unqualified-search-registries = []\n".write(toFile: registries, atomically: true, encoding: .utf8)
+        // conmon gives the runtime a scrubbed environment, so wasmaot-oci's settings come from a
+        // config file named by a one-line shim (the host's /etc/wasmaot/oci.toml is left alone).
+        // The shim's extra `sh` exec is paid by both wasmaot-oci rows alike.
+        let ociToml = p + "/oci.toml"
+        try """
+            delegate = "\(runc)"
+            cache_dir = "\(p)/oci-cache"
+            \(tools.wasmaot.map { "wasmaot = \"\($0)\"" } ?? "")
+
+            """.write(toFile: ociToml, atomically: true, encoding: .utf8)
+        let shim = p + "/bin/wasmaot-oci-shim"
+        try "#!/bin/sh\nexport WASMAOT_OCI_CONFIG='\(ociToml)'\nexec '\(oci)' \"$@\"\n".write(toFile: shim, atomically: true, encoding: .utf8)
+        chmod(shim, 0o755)
+        var env = baseEnv
+        env["CONTAINERS_CONF"] = confPath
+        env["CONTAINERS_REGISTRIES_CONF"] = registries
+        let global = ["--root", p + "/storage", "--runroot", p + "/runroot", "--storage-driver", "vfs", "--tmpdir", p + "/tmp",
+                      "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+        // Images FROM scratch.
+        var images: [String: String] = [:]
+        for (kind, src, name) in [("native", built.native, "hello"), ("wasm", built.wasm, "hello.wasm")] {
+            try? FileManager.default.removeItem(atPath: "\(p)/ctx-\(kind)/\(name)")
+            try FileManager.default.copyItem(atPath: src, toPath: "\(p)/ctx-\(kind)/\(name)")
+            chmod("\(p)/ctx-\(kind)/\(name)", 0o755)
+            try "FROM scratch\nCOPY \(name) /\(name)\nCMD [\"/\(name)\"]\n".write(toFile: "\(p)/ctx-\(kind)/Containerfile", atomically: true, encoding: .utf8)
+            let ref = "localhost/wasmaot-bench/\(kind):latest"
+            let r = try spawner.run([podman] + global + ["build", "--layers=false", "-f", "\(p)/ctx-\(kind)/Containerfile", "-t", ref, "\(p)/ctx-\(kind)"],
+                                    environment: env, timeout: 600)
+            guard r.ok else {
+                log.say("  podman build failed: \(r.failureSummary)")
+                c.measurements = rows.map { BenchRow(engine: $0, unavailable: "podman build: \(r.failureSummary)") }
+                return c
+            }
+            images[kind] = ref
+        }
+        defer {
+            _ = try? spawner.run([podman] + global + ["rm", "--all", "--force", "--time", "0"], environment: env, timeout: 120)
+            _ = try? spawner.run([podman] + global + ["rmi", "--all", "--force"], environment: env, timeout: 120)
+            cleanupMounts(under: p)
+        }
+        let runFlags = ["run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+        let plan: [(String, String, [String], String)] = [
+            (Engine.podmanNative, runc, [], images["native"]!),
+            (Engine.podmanOCINative, shim, [], images["native"]!),
+            (Engine.podmanOCIWasm, shim, ["--annotation", "module.wasm.image/variant=compat"], images["wasm"]!),
+        ]
+        c.measurements = measureRows(plan.map { engine, runtime, extra, image in
+            RowSpec(engine, [podman] + global + ["--runtime", runtime] + runFlags + extra + [image], env: env, timeout: 120, warmupTimeout: 1800, expect: expect)
+        }, warmup: 1, runs: config.podmanRuns)
+        c.detail = "podman \(podman), --storage-driver vfs, --cgroup-manager cgroupfs, --network none"
+        return c
+    }
+
+    /// Lazily unmounts anything podman left mounted below `dir` (vfs layers, shm).
+    func cleanupMounts(under dir: String) {
+        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let points = mounts.split(separator: "\n").compactMap { line -> String? in
+            let f = line.split(separator: " ")
+            guard f.count > 4 else { return nil }
+            let mp = String(f[4]).replacingOccurrences(of: "\\040", with: " ")
+            return mp.hasPrefix(dir + "/") ? mp : nil
+        }
+        for mp in points.sorted(by: { $0.count > $1.count }) { umount2(mp, Int32(MNT_DETACH)) }
+    }
+
+    // MARK: - 4. throughput
+
+    func throughputSection() throws -> Section {
+        var section = Section(id: "throughput", title: "Throughput", notes: [
+            "Metric per case: bench.start → bench.end when every engine in the row reports it (wasmaot `run --bench-timing`; wasmtime with a preloaded `bench` module timing through WASI clock_time_get; native C via the same region in bench.h), else the whole process.",
+            "Each engine: \(config.throughputWarmup) warm-up run(s) (wasmaot and wasmtime compile into their caches there), then \(config.throughputRuns) timed runs interleaved across the engines of a case; wasmaot through `wasmaot run` (cache hit, -O2, host CPU), wasmtime through `wasmtime run` (cache warm, default settings).",
+            "Outputs are compared: sightglass against *.stdout.expected / *.stderr.expected (timing lines removed, trailing whitespace at the end ignored), or wasmaot against wasmtime where there is no expected output; C programs against the native build’s output.",
+            "C programs: clang-14 -O2 → wasm32-wasi, and clang-14 -O2 -static natively, from Benchmarks/programs/*.c\(config.quick ? " (quick mode: smaller problem sizes)" : "").",
+        ])
+        // C programs
+        for (name, quickSize) in BenchConfig.programs where config.selected("\(name).c") {
+            log.say("throughput: \(name).c")
+            var c = BenchCase(name: "\(name).c")
+            let args = config.quick ? [quickSize] : []
+            c.detail = args.isEmpty ? "full size" : "size \(quickSize)"
+            let built: (wasm: String, native: String)
+            do { built = try buildC("\(programsDir)/\(name).c", name: name) } catch {
+                c.measurements = [BenchRow(engine: Engine.nativeT, unavailable: "\(error)")]
+                section.cases.append(c)
+                continue
+            }
+            // The native output is the reference for the Wasm engines.
+            let reference = try spawner.run([built.native] + args, environment: baseEnv, cwd: scratch, timeout: 600)
+            guard reference.ok else {
+                c.measurements = [BenchRow(engine: Engine.nativeT, unavailable: "native run failed: \(reference.failureSummary)")]
+                section.cases.append(c)
+                continue
+            }
+            let expect: (ProcessResult) -> String? = { [self] r in compareOutput(r, stdout: reference.stdoutText, stderr: nil) }
+            let nativeSpec = RowSpec(Engine.nativeT, [built.native] + args, env: baseEnv, cwd: scratch, timeout: 900, expect: expect)
+            c.measurements = wasmRows(wasm: built.wasm, args: args, dir: false, cwd: scratch, expect: expect, native: nativeSpec)
+            section.cases.append(c)
+        }
+        // sightglass
+        let all = sightglassModules()
+        if all.isEmpty { section.notes.append("sightglass corpus not found at \(config.corpus): only the C programs ran.") }
+        let modules = all.filter { m in
+            config.quick && config.only.isEmpty ? BenchConfig.quickSightglass.contains(m.name) && !config.exclude.contains(where: { m.name.contains($0) })
+                : config.selected(m.name)
+        }.filter { $0.name != "noop" }
+        if config.quick { section.notes.append("Quick mode: sightglass subset \(modules.map(\.name).joined(separator: ", ")); the full mode runs all \(all.count - 1) modules (noop is in the start-up section).") }
+        for m in modules {
+            log.say("throughput: sightglass \(m.name)")
+            var c = BenchCase(name: m.name, detail: "sightglass \(URL(fileURLWithPath: m.directory).lastPathComponent)/\(m.stem).wasm")
+            let cwd: String
+            do { cwd = try privateCopy(m) } catch {
+                c.measurements = [BenchRow(engine: Engine.wasmaot, unavailable: "\(error)")]
+                section.cases.append(c)
+                continue
+            }
+            let expect: (ProcessResult) -> String? = { [self] r in compareOutput(r, stdout: m.expectedStdout, stderr: m.expectedStderr) }
+            c.measurements = wasmRows(wasm: "\(cwd)/\(m.stem).wasm", args: [], dir: true, cwd: cwd, expect: m.expectedStdout == nil && m.expectedStderr == nil ? nil : expect)
+            // Without expected files, at least the two engines must agree.
+            if m.expectedStdout == nil, c.row(Engine.wasmaot)?.wall != nil, c.row(Engine.wasmtimeT)?.wall != nil,
+               let aot = try? spawner.run([tools.wasmaot!, "run", "--dir", ".", "\(cwd)/\(m.stem).wasm"], environment: aotEnv(), cwd: cwd, timeout: 600),
+               let wt = try? spawner.run(wasmtimeRun("\(cwd)/\(m.stem).wasm", dir: true, preload: benchTiming), environment: baseEnv, cwd: cwd, timeout: 600) {
+                // Such programs may print their own timings (hashset: "That took 0.0296 seconds."),
+                // so a second comparison masks digits and says so.
+                func masked(_ d: Data) -> String { String(String(decoding: d, as: UTF8.self).map { $0.isNumber ? "#" : $0 }) }
+                let verdict: String
+                if aot.status != wt.status { verdict = "engines disagree: exit \(aot.status) vs \(wt.status) (no expected output)" }
+                else if aot.stdout == wt.stdout { verdict = "ok (engines agree; no expected output)" }
+                else if masked(aot.stdout) == masked(wt.stdout) { verdict = "ok (engines agree apart from numbers, e.g. printed timings; no expected output)" }
+                else { verdict = "engines disagree (no expected output): " + Fmt.firstDifference(aot.stdoutText, wt.stdoutText) }
+                for i in c.measurements.indices { c.measurements[i].output = verdict }
+            }
+            section.cases.append(c)
+        }
+        return section
+    }
+
+    /// [native,] wasmaot and wasmtime rows for one module, timed runs interleaved.
+    func wasmRows(wasm: String, args: [String], dir: Bool, cwd: String, expect: ((ProcessResult) -> String?)?, native: RowSpec? = nil) -> [BenchRow] {
+        var slots: [Slot] = native.map { [.spec($0)] } ?? []
+        let dirArgs = dir ? ["--dir", "."] : []
+        if let aot = tools.wasmaot {
+            slots.append(.spec(RowSpec(Engine.wasmaot, [aot, "run", "--bench-timing"] + dirArgs + [wasm] + args, env: aotEnv(), cwd: cwd,
+                                       timeout: 900, warmupTimeout: 3600, expect: expect)))
+        } else {
+            slots.append(.done(BenchRow(engine: Engine.wasmaot, unavailable: tools.why("wasmaot"))))
+        }
+        if tools.wasmtime != nil {
+            var spec = RowSpec(Engine.wasmtimeT, wasmtimeRun(wasm, dir: dir, preload: benchTiming, args: args), env: baseEnv, cwd: cwd,
+                               timeout: 900, warmupTimeout: 3600, expect: expect)
+            // Nothing to compare with when wasmaot cannot run the module (e.g. SIMD): one run, for the record.
+            spec.runsWhenAlone = 1
+            slots.append(.spec(spec))
+        } else {
+            slots.append(.done(BenchRow(engine: Engine.wasmtimeT, unavailable: tools.why("wasmtime"))))
+        }
+        return measureSlots(slots, warmup: config.throughputWarmup, runs: config.throughputRuns)
+    }
+
+    // MARK: - 5. compile
+
+    func compileSection() throws -> Section {
+        var section = Section(id: "compile", title: "Compile time and artifact size", notes: [
+            "`wasmaot compile X.wasm -o X -O0|-O2 --cpu native` (a linked static executable) vs `wasmtime compile X.wasm -o X.cwasm` (defaults: host CPU, parallel compilation); wall time and user+sys CPU time, \(config.compileRuns) run(s) each.",
+            "Artifact sizes: wasmaot's is a whole static executable (runtime and libc included); wasmtime's .cwasm needs the wasmtime runtime to run.",
+        ])
+        var inputs: [(name: String, wasm: String, detail: String)] = []
+        for (name, _) in BenchConfig.programs where config.selected("\(name).c") {
+            if let b = try? buildC("\(programsDir)/\(name).c", name: name) { inputs.append(("\(name).c", b.wasm, "C program")) }
+        }
+        for m in sightglassModules() {
+            let pick: Bool
+            if !config.only.isEmpty { pick = config.selected(m.name) }
+            else if config.quick { pick = BenchConfig.quickCompile.contains(m.name) && config.selected(m.name) }
+            else { pick = config.selected(m.name) && (!m.name.hasPrefix("libsodium-") || BenchConfig.libsodiumCompile.contains(m.name)) }
+            if pick && m.name != "noop" { inputs.append((m.name, m.wasmPath, "sightglass")) }
+        }
+        if config.quick { section.notes.append("Quick mode: the C programs and \(BenchConfig.quickCompile.joined(separator: ", ")); the full mode compiles every sightglass module (of the libsodium-* tests, which share one library, \(BenchConfig.libsodiumCompile.count) representatives).") }
+        else if config.only.isEmpty { section.notes.append("Of the libsodium-* tests (one library linked into many small programs) only \(BenchConfig.libsodiumCompile.joined(separator: ", ")) are compiled here; `--only libsodium` compiles all.") }
+        let out = scratch + "/compile"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for (name, wasm, detail) in inputs {
+            log.say("compile: \(name)")
+            var c = BenchCase(name: name, detail: "\(detail), \(Fmt.bytes(fileSize(wasm))) of Wasm")
+            for (engine, opt) in [(Engine.aotO0, "-O0"), (Engine.aotO2, "-O2")] {
+                guard let aot = tools.wasmaot else { c.measurements.append(BenchRow(engine: engine, unavailable: tools.why("wasmaot"))); continue }
+                let exe = "\(out)/\(name)\(opt)"
+                var m = measure(RowSpec(engine, [aot, "compile", wasm, "-o", exe, opt, "--cpu", "native"], env: baseEnv, timeout: 3600), warmup: 0, runs: config.compileRuns)
+                m.bytes = fileSize(exe)
+                try? FileManager.default.removeItem(atPath: exe)
+                c.measurements.append(m)
+            }
+            if let wt = tools.wasmtime {
+                let cwasm = "\(out)/\(name).cwasm"
+                var m = measure(RowSpec(Engine.wtCompile, [wt, "compile", wasm, "-o", cwasm], env: baseEnv, timeout: 3600), warmup: 0, runs: config.compileRuns)
+                m.bytes = fileSize(cwasm)
+                try? FileManager.default.removeItem(atPath: cwasm)
+                c.measurements.append(m)
+            } else {
+                c.measurements.append(BenchRow(engine: Engine.wtCompile, unavailable: tools.why("wasmtime")))
+            }
+            section.cases.append(c)
+        }
+        return section
+    }
+}
