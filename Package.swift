@@ -48,7 +48,7 @@ let package = Package(
         // Content-addressed artifact store (`wasmaot run`, `wasmaot cache`, the OCI handler).
         .target(name: "WasmAOTCache", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // `run` fast-path records: written by the compiler, read by the launcher (C: both use it).
-        .target(name: "WasmAOTFastPath"),
+        .target(name: "WasmAOTFastPath", linkerSettings: [.linkedLibrary("crypto")]),  // SHA-256: OpenSSL
         // The `wasmaot` command: a static C launcher that starts cached artifacts itself and
         // execs wasmaot-compiler for everything else (Swift + libLLVM cost ~25 ms to load).
         .executableTarget(name: "wasmaot", dependencies: ["WasmAOTFastPath"],

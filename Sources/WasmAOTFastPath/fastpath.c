@@ -1,6 +1,7 @@
 // See wasmaot_fastpath.h for what the record is and why stamps are enough.
 #define _GNU_SOURCE
 #include "wasmaot_fastpath.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,6 @@
 #endif
 
 #define RECORD_MAGIC "wasmaot-fastpath 2"
-#define RECORD_MAX 65536
 // File timestamps come from a coarse clock (one jiffy, up to 10 ms at HZ=100): a module modified
 // less than this long before the compiler looked at it could be edited again within the same tick
 // with no visible change, so such a module is not recorded.
@@ -40,7 +40,7 @@ int wafp_stat(const char *path, wafp_stamp *out) {
     return 0;
 }
 
-static int stamp_equal(const wafp_stamp *a, const wafp_stamp *b) {
+int wafp__stamp_equal(const wafp_stamp *a, const wafp_stamp *b) {
     return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_sec == b->mtime_sec &&
            a->mtime_nsec == b->mtime_nsec && a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
 }
@@ -81,7 +81,7 @@ void wafp_options(int opt_level, char *buf, size_t size) {
     snprintf(buf, size, "O%d emit=exe", opt_level);
 }
 
-static uint64_t fnv_string(uint64_t h, const char *s) {
+uint64_t wafp__fnv_string(uint64_t h, const char *s) {
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 0x100000001b3ULL;
@@ -90,19 +90,19 @@ static uint64_t fnv_string(uint64_t h, const char *s) {
     return h;
 }
 
-static const char *runtime_dir_env(void) {
+const char *wafp__runtime_dir_env(void) {
     const char *d = getenv("WASMAOT_RUNTIME_DIR");
     return d ? d : "";
 }
 
 /// The record's file name from already resolved paths.
-static int record_path_resolved(const char *cache_root, const char *module_real, const char *options,
+int wafp__record_path_resolved(const char *cache_root, const char *module_real, const char *options,
                                 const char *compiler_real, char *buf, size_t size) {
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = fnv_string(h, module_real);
-    h = fnv_string(h, options);
-    h = fnv_string(h, compiler_real);
-    h = fnv_string(h, runtime_dir_env());
+    h = wafp__fnv_string(h, module_real);
+    h = wafp__fnv_string(h, options);
+    h = wafp__fnv_string(h, compiler_real);
+    h = wafp__fnv_string(h, wafp__runtime_dir_env());
     int n = snprintf(buf, size, "%s/fast/%016" PRIx64, cache_root, h);
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
@@ -111,11 +111,10 @@ int wafp_record_path(const char *cache_root, const char *module_path, const char
                      const char *compiler_path, char *buf, size_t size) {
     char module_real[PATH_MAX], compiler_real[PATH_MAX];
     if (!realpath(module_path, module_real) || !realpath(compiler_path, compiler_real)) return -1;
-    return record_path_resolved(cache_root, module_real, options, compiler_real, buf, size);
+    return wafp__record_path_resolved(cache_root, module_real, options, compiler_real, buf, size);
 }
 
-__attribute__((format(printf, 4, 5)))
-static int append(char *buf, size_t size, size_t *len, const char *fmt, ...) {
+int wafp__append(char *buf, size_t size, size_t *len, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf + *len, size - *len, fmt, ap);
@@ -125,11 +124,11 @@ static int append(char *buf, size_t size, size_t *len, const char *fmt, ...) {
     return 0;
 }
 
-static int append_stamp(char *buf, size_t size, size_t *len, const char *tag, const char *path) {
+int wafp__append_stamp(char *buf, size_t size, size_t *len, const char *tag, const char *path) {
     wafp_stamp s;
     // Paths are the rest of a line; one with a newline cannot be recorded.
     if (strchr(path, '\n') || wafp_stat(path, &s) != 0) return -1;
-    return append(buf, size, len, "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s\n",
+    return wafp__append(buf, size, len, "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s\n",
                   tag, s.dev, s.ino, s.size, s.mtime_sec, s.mtime_nsec, s.ctime_sec, s.ctime_nsec, path);
 }
 
@@ -154,45 +153,63 @@ int wafp_write(const char *cache_root, const char *module_path, const wafp_stamp
         !realpath(artifact_path, artifact_real))
         return -1;
     wafp_stamp now_stamp;
-    if (wafp_stat(module_real, &now_stamp) != 0 || !stamp_equal(&now_stamp, module_before)) return 1;
+    if (wafp_stat(module_real, &now_stamp) != 0 || !wafp__stamp_equal(&now_stamp, module_before)) return 1;
     if (!wafp_settled(module_before, checked_at_ns)) return 1;
-    if (record_path_resolved(cache_root, module_real, options, compiler_real, record, sizeof record) != 0) return -1;
+    if (wafp__record_path_resolved(cache_root, module_real, options, compiler_real, record, sizeof record) != 0) return -1;
 
     char *buf = malloc(RECORD_MAX);
     if (!buf) return -1;
     size_t len = 0;
-    int bad = append(buf, RECORD_MAX, &len, "%s\ncompiler %s\nruntime-dir %s\noptions %s\ncpu %016" PRIx64 "\n",
-                     RECORD_MAGIC, compiler_real, runtime_dir_env(), options, wafp_cpu_fingerprint());
-    bad = bad || append(buf, RECORD_MAX, &len, "module %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s\n",
+    int bad = wafp__append(buf, RECORD_MAX, &len, "%s\ncompiler %s\nruntime-dir %s\noptions %s\ncpu %016" PRIx64 "\n",
+                     RECORD_MAGIC, compiler_real, wafp__runtime_dir_env(), options, wafp_cpu_fingerprint());
+    bad = bad || wafp__append(buf, RECORD_MAX, &len, "module %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %s\n",
                         module_before->dev, module_before->ino, module_before->size, module_before->mtime_sec,
                         module_before->mtime_nsec, module_before->ctime_sec, module_before->ctime_nsec, module_real);
-    for (size_t i = 0; i < ndeps && !bad; i++) bad = append_stamp(buf, RECORD_MAX, &len, "dep", deps[i]);
-    bad = bad || append_stamp(buf, RECORD_MAX, &len, "artifact", artifact_real);
-    bad = bad || append(buf, RECORD_MAX, &len, "key %s\nend\n", key_hex);
+    for (size_t i = 0; i < ndeps && !bad; i++) bad = wafp__append_stamp(buf, RECORD_MAX, &len, "dep", deps[i]);
+    bad = bad || wafp__append_stamp(buf, RECORD_MAX, &len, "artifact", artifact_real);
+    bad = bad || wafp__append(buf, RECORD_MAX, &len, "key %s\nend\n", key_hex);
     if (bad || strchr(compiler_real, '\n') || strchr(module_real, '\n') || strchr(options, '\n')) {
         free(buf);
         return -1;
     }
 
-    char dir[PATH_MAX], tmp[PATH_MAX + 64];
+    char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/fast", cache_root);
     mkdir(dir, 0755);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", record, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) { free(buf); return -1; }
-    // No fsync: a record torn by a crash fails to parse and only costs one slow start.
-    int ok = write(fd, buf, len) == (ssize_t)len;
+    int result = wafp__write_atomically(record, buf, len);
     free(buf);
+    return result;
+}
+
+int wafp__write_atomically(const char *path, const char *data, size_t len) {
+    char tmp[PATH_MAX + 64];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    // No fsync: a record torn by a crash fails to parse and only costs one slow start.
+    int ok = write(fd, data, len) == (ssize_t)len;
     ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, record) != 0) {
+    if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
         return -1;
     }
     return 0;
 }
 
+long wafp__read_small(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t len = 0;
+    ssize_t n;
+    while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0) len += (size_t)n;
+    close(fd);
+    if (len == 0 || len >= size - 1) return -1;
+    buf[len] = 0;
+    return (long)len;
+}
+
 /// Next line of the record (NUL-terminated in place), or NULL at the end.
-static char *next_line(char **cursor) {
+char *wafp__next_line(char **cursor) {
     char *line = *cursor;
     if (!line || !*line) return NULL;
     char *nl = strchr(line, '\n');
@@ -203,7 +220,7 @@ static char *next_line(char **cursor) {
 }
 
 /// "TAG <7 numbers> PATH" → stamp and path; checks the tag.
-static int parse_stamp_line(char *line, const char *tag, wafp_stamp *s, char **path) {
+int wafp__parse_stamp_line(char *line, const char *tag, wafp_stamp *s, char **path) {
     size_t tl = strlen(tag);
     if (strncmp(line, tag, tl) != 0 || line[tl] != ' ') return -1;
     int consumed = 0;
@@ -215,15 +232,15 @@ static int parse_stamp_line(char *line, const char *tag, wafp_stamp *s, char **p
     return 0;
 }
 
-static int check_stamp_line(char *line, const char *tag, char **path) {
+int wafp__check_stamp_line(char *line, const char *tag, char **path) {
     wafp_stamp recorded, current;
-    if (parse_stamp_line(line, tag, &recorded, path) != 0) return -1;
-    if (wafp_stat(*path, &current) != 0 || !stamp_equal(&recorded, &current)) return -1;
+    if (wafp__parse_stamp_line(line, tag, &recorded, path) != 0) return -1;
+    if (wafp_stat(*path, &current) != 0 || !wafp__stamp_equal(&recorded, &current)) return -1;
     return 0;
 }
 
-static int expect_field(char **cursor, const char *tag, const char *value) {
-    char *line = next_line(cursor);
+int wafp__expect_field(char **cursor, const char *tag, const char *value) {
+    char *line = wafp__next_line(cursor);
     size_t tl = strlen(tag);
     if (!line || strncmp(line, tag, tl) != 0 || line[tl] != ' ') return -1;
     return strcmp(line + tl + 1, value) == 0 ? 0 : -1;
@@ -233,33 +250,26 @@ int wafp_lookup(const char *cache_root, const char *module_path, const char *opt
                 const char *compiler_path, char *artifact, size_t artifact_size, char *key, size_t key_size) {
     char record[PATH_MAX], compiler_real[PATH_MAX], module_real[PATH_MAX];
     if (!realpath(module_path, module_real) || !realpath(compiler_path, compiler_real)) return -1;
-    if (record_path_resolved(cache_root, module_real, options, compiler_real, record, sizeof record) != 0) return -1;
-    int fd = open(record, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    static char buf[RECORD_MAX + 1];
-    size_t len = 0;
-    ssize_t n;
-    while (len < RECORD_MAX && (n = read(fd, buf + len, RECORD_MAX - len)) > 0) len += (size_t)n;
-    close(fd);
-    if (len == 0 || len >= RECORD_MAX) return -1;
-    buf[len] = 0;
+    if (wafp__record_path_resolved(cache_root, module_real, options, compiler_real, record, sizeof record) != 0) return -1;
+    static char buf[RECORD_MAX];
+    if (wafp__read_small(record, buf, sizeof buf) < 0) return -1;
 
     char *cursor = buf, *line, *path;
     char cpu[32];
     snprintf(cpu, sizeof cpu, "%016" PRIx64, wafp_cpu_fingerprint());
-    if (!(line = next_line(&cursor)) || strcmp(line, RECORD_MAGIC) != 0) return -1;
-    if (expect_field(&cursor, "compiler", compiler_real) || expect_field(&cursor, "runtime-dir", runtime_dir_env()) ||
-        expect_field(&cursor, "options", options) || expect_field(&cursor, "cpu", cpu))
+    if (!(line = wafp__next_line(&cursor)) || strcmp(line, RECORD_MAGIC) != 0) return -1;
+    if (wafp__expect_field(&cursor, "compiler", compiler_real) || wafp__expect_field(&cursor, "runtime-dir", wafp__runtime_dir_env()) ||
+        wafp__expect_field(&cursor, "options", options) || wafp__expect_field(&cursor, "cpu", cpu))
         return -1;
-    if (!(line = next_line(&cursor)) || check_stamp_line(line, "module", &path) != 0 || strcmp(path, module_real) != 0)
+    if (!(line = wafp__next_line(&cursor)) || wafp__check_stamp_line(line, "module", &path) != 0 || strcmp(path, module_real) != 0)
         return -1;
-    while ((line = next_line(&cursor)) && strncmp(line, "dep ", 4) == 0)
-        if (check_stamp_line(line, "dep", &path) != 0) return -1;
-    if (!line || check_stamp_line(line, "artifact", &path) != 0) return -1;
+    while ((line = wafp__next_line(&cursor)) && strncmp(line, "dep ", 4) == 0)
+        if (wafp__check_stamp_line(line, "dep", &path) != 0) return -1;
+    if (!line || wafp__check_stamp_line(line, "artifact", &path) != 0) return -1;
     if (strlen(path) >= artifact_size) return -1;
     strcpy(artifact, path);
-    if (!(line = next_line(&cursor)) || strncmp(line, "key ", 4) != 0 || strlen(line + 4) >= key_size) return -1;
+    if (!(line = wafp__next_line(&cursor)) || strncmp(line, "key ", 4) != 0 || strlen(line + 4) >= key_size) return -1;
     strcpy(key, line + 4);
-    if (!(line = next_line(&cursor)) || strcmp(line, "end") != 0) return -1;
+    if (!(line = wafp__next_line(&cursor)) || strcmp(line, "end") != 0) return -1;
     return 0;
 }

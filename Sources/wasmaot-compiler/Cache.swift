@@ -44,7 +44,8 @@ func cachedArtifact(input: String, opt: OptLevel, cache: ArtifactCache, verbose:
             let what = result.compiled ? String(format: "compiled in %.2f s", Date().timeIntervalSince(started)) : "cache hit"
             FileHandle.standardError.write(Data("wasmaot: \(what): \(key.hex.prefix(16)) \(result.path.path)\n".utf8))
         }
-        record?.write(cacheRoot: cache.root.path, module: input, moduleDigest: key.moduleDigest, opt: opt, artifact: result.path.path, key: key.hex)
+        record?.write(cacheRoot: cache.root.path, module: input, moduleDigest: key.moduleDigest, opt: opt, artifact: result.path.path,
+                      key: key.hex, identity: identity, target: targetText)
         return (result.path.path, result.compiled)
     } catch {
         fail("\(error)")
@@ -146,7 +147,7 @@ struct Cache: ParsableCommand {
                 if let path = check.path { return print(path) }
                 FileHandle.standardError.write(Data("wasmaot: not using the image artifact: \(check.reason); compiling\n".utf8))
             }
-            print(cachedArtifact(input: input, opt: opt, cache: cache.open(), verbose: verbose).path)
+            print(cachedArtifact(input: input, opt: opt, cache: cache.open(), verbose: verbose, fastPath: true).path)
         }
     }
 }

@@ -17,18 +17,12 @@ struct FastPathRecord {
         stamped = wafp_stat(module, &moduleStamp) == 0
     }
 
-    /// Best effort: without a record the next run just takes the slow path again.
-    func write(cacheRoot: String, module: String, moduleDigest: String, opt: OptLevel, artifact: String, key: String) {
-        var stamp = moduleStamp
-        var checkedAt = stampedAt
-        if wafp_settled(&stamp, checkedAt) == 0 {
-            // Written just before we read it (a build step right before `run`): the stamp alone
-            // cannot vouch for it, but the content, re-read now that time has passed, can.
-            let now = wafp_now_ns()
-            guard let data = FileManager.default.contents(atPath: module), sha256Hex(data) == moduleDigest else { return }
-            checkedAt = now
-        }
-        guard stamped, let compiler = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return }
+    /// Best effort: without records the next run just takes the slow path again. Writes the
+    /// identity record and the entry's verified stamp (content-addressed lookups), then the
+    /// stamp record for this module path.
+    func write(cacheRoot: String, module: String, moduleDigest: String, opt: OptLevel, artifact: String, key: String,
+               identity: String, target: String) {
+        guard let compiler = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return }
         // Everything the compiler identity (`wasmaot --version`) is made of.
         var deps = [compiler]
         if let llvm = Self.loadedLibrary(named: "libLLVM") { deps.append(llvm) }
@@ -39,6 +33,21 @@ struct FastPathRecord {
         wafp_options(Int32(opt.rawValue), &options, options.count)
         let cDeps = deps.map { UnsafePointer(strdup($0)) }
         defer { cDeps.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+        _ = cDeps.withUnsafeBufferPointer { buffer in
+            wafp_write_identity(cacheRoot, options, compiler, buffer.baseAddress, buffer.count, identity, target)
+        }
+        _ = wafp_write_verified(artifact)
+
+        var stamp = moduleStamp
+        var checkedAt = stampedAt
+        guard stamped else { return }
+        if wafp_settled(&stamp, checkedAt) == 0 {
+            // Written just before we read it (a build step right before `run`): the stamp alone
+            // cannot vouch for it, but the content, re-read now that time has passed, can.
+            let now = wafp_now_ns()
+            guard let data = FileManager.default.contents(atPath: module), sha256Hex(data) == moduleDigest else { return }
+            checkedAt = now
+        }
         _ = cDeps.withUnsafeBufferPointer { buffer in
             wafp_write(cacheRoot, module, &stamp, checkedAt, options, compiler, buffer.baseAddress, buffer.count, artifact, key)
         }

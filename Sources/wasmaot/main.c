@@ -3,7 +3,7 @@
 // `wasmaot run` should start about as fast as the artifact itself.
 //
 // `wasmaot run` with a valid fast-path record (wasmaot_fastpath.h) execs the cached artifact
-// directly. Everything else — other commands, options it does not know, a missing or stale
+// directly; `wasmaot cache artifact` prints it (wasmaot-oci asks that at every container start). Everything else — other commands, options it does not know, a missing or stale
 // record — execs wasmaot-compiler (beside this executable, or $WASMAOT_COMPILER) with the same
 // argv, so behaviour and messages are the compiler's. The option grammar below mirrors
 // wasmaot-compiler's `run` (Run.swift): keep the two in step.
@@ -164,6 +164,50 @@ static int cache_root(const run_options *o, char *buf, size_t size) {
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+/// Same bookkeeping as a hit in the compiler: the entry folder's mtime is its last use (gc).
+static void touch_entry(const char *artifact) {
+    char entry[PATH_MAX];
+    snprintf(entry, sizeof entry, "%s", artifact);
+    char *slash = strrchr(entry, '/');
+    if (slash) {
+        *slash = 0;
+        utimes(entry, NULL);
+    }
+}
+
+/// `wasmaot cache artifact [--cache-dir D] [-O N] MODULE` (what wasmaot-oci calls at every
+/// container create): answered by content when the cache already holds a verified artifact.
+/// Returns only when the fast path does not apply.
+static void fast_cache_artifact(int argc, char **argv) {
+    run_options o = {.opt_level = 2};
+    const char *module = NULL;
+    for (int i = 3; i < argc;) {
+        int missing = 0;
+        const char *v, *a = argv[i];
+        if ((v = option_value(argc, argv, &i, "--cache-dir", &missing))) { o.cache_dir = v; continue; }
+        if (missing) return;
+        if (a[0] == '-' && a[1] == 'O') {
+            const char *level = a[2] ? a + 2 : (i + 1 < argc ? argv[i + 1] : NULL);
+            if (!level || level[0] < '0' || level[0] > '3' || level[1]) return;
+            o.opt_level = level[0] - '0';
+            i += a[2] ? 1 : 2;
+            continue;
+        }
+        if (a[0] == '-' || module) return; // --trust-image-artifacts, -v, --help, …: the compiler's
+        module = a;
+        i++;
+    }
+    char root[PATH_MAX], options[64], artifact[PATH_MAX], key[128];
+    if (!module || cache_root(&o, root, sizeof root)) return;
+    wafp_options(o.opt_level, options, sizeof options);
+    if (wafp_lookup(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key) &&
+        wafp_lookup_content(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key))
+        return;
+    touch_entry(artifact);
+    printf("%s\n", artifact);
+    exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
 /// Returns only when the fast path does not apply.
 static void fast_run(int argc, char **argv) {
     run_options o = {.opt_level = 2};
@@ -185,16 +229,10 @@ static void fast_run(int argc, char **argv) {
     char root[PATH_MAX], options[64], artifact[PATH_MAX], key[128];
     if (cache_root(&o, root, sizeof root)) return;
     wafp_options(o.opt_level, options, sizeof options);
-    if (wafp_lookup(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key)) return;
-
-    // Same bookkeeping as a hit in the compiler: the entry folder's mtime is its last use (gc).
-    char entry[PATH_MAX];
-    snprintf(entry, sizeof entry, "%s", artifact);
-    char *slash = strrchr(entry, '/');
-    if (slash) {
-        *slash = 0;
-        utimes(entry, NULL);
-    }
+    if (wafp_lookup(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key) &&
+        wafp_lookup_content(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key))
+        return;
+    touch_entry(artifact);
     if (o.verbose) fprintf(stderr, "wasmaot: cache hit (fast path): %.16s %s\n", key, artifact);
 
     // argv: the module path as given, then the guest's arguments; env: ours + WASMAOT_WASI.
@@ -219,5 +257,6 @@ static void fast_run(int argc, char **argv) {
 int main(int argc, char **argv) {
     find_compiler();
     if (argc >= 2 && !strcmp(argv[1], "run")) fast_run(argc, argv);
+    if (argc >= 3 && !strcmp(argv[1], "cache") && !strcmp(argv[2], "artifact")) fast_cache_artifact(argc, argv);
     exec_compiler(argv);
 }

@@ -100,6 +100,37 @@ final class FastPathTests: XCTestCase {
         XCTAssertTrue(again.stderrText.contains("compiled in"), again.summary)
     }
 
+    /// Same bytes at another path (a container's copy of an image layer): found by content, and
+    /// `cache artifact` (what wasmaot-oci asks at each container start) needs no compiler either.
+    func testSameContentElsewhereIsFoundByDigest() throws {
+        let dir = try makeTempDir("fastcontent")
+        let cache = dir.appendingPathComponent("cache")
+        let wasm = try watFile(printer("content"), in: dir)
+        let first = try WasmAOT.run(["-v", wasm.path], environment: environment(cache))
+        XCTAssertTrue(first.stderrText.contains("compiled in"), first.summary)
+        let other = dir.appendingPathComponent("rootfs/app")
+        try FileManager.default.createDirectory(at: other.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: wasm, to: other)
+        let copy = try WasmAOT.run(["-v", other.path], environment: environment(cache))
+        XCTAssertEqual(copy.stdoutText, "content\n", copy.summary)
+        XCTAssertTrue(copy.stderrText.hasPrefix("wasmaot: cache hit (fast path): "), copy.summary)
+
+        let artifact = try Proc.run(try Paths.wasmaot(), ["cache", "artifact", "--cache-dir", cache.path, other.path])
+        XCTAssertEqual(artifact.status, 0, artifact.summary)
+        XCTAssertTrue(copy.stderrText.contains(artifact.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)), artifact.summary)
+        if let strace = Paths.which("strace") {
+            let traced = try Proc.run(strace, ["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", try Paths.wasmaot(),
+                                               "cache", "artifact", "--cache-dir", cache.path, other.path])
+            let execs = traced.stderrText.split(separator: "\n").filter { $0.contains("execve(") && $0.contains("= 0") }
+            XCTAssertEqual(execs.count, 1, traced.stderrText) // the launcher alone
+        }
+        // Different bytes at that path: not the cached artifact.
+        try Data(try wat2wasm(printer("changed"))).write(to: other)
+        let changed = try WasmAOT.run(["-v", other.path], environment: environment(cache))
+        XCTAssertEqual(changed.stdoutText, "changed\n", changed.summary)
+        XCTAssertTrue(changed.stderrText.contains("compiled in"), changed.summary)
+    }
+
     /// The launcher must hand over argv, environment and preopens exactly as the compiler does.
     func testFastPathPassesTheSameArgumentsAndWASIConfig() throws {
         let dir = try makeTempDir("fastargs")

@@ -59,6 +59,22 @@ int wafp_settled(const wafp_stamp *stamp, int64_t at_ns);
 int wafp_lookup(const char *cache_root, const char *module_path, const char *options,
                 const char *compiler_path, char *artifact, size_t artifact_size, char *key, size_t key_size);
 
+/// The content-addressed path, for modules the stamp record does not know (another path or
+/// inode with the same bytes: a container's rootfs copy of an image layer). The compiler records,
+/// per (compiler, options), the identity and target text that go into cache keys, guarded by the
+/// same identity-input stamps; and, in each entry it has verified, the artifact's stamp. A reader
+/// then hashes the module (SHA-256, OpenSSL's libcrypto), derives the key exactly as
+/// WasmAOTCache.CacheKey does, and uses the entry if its artifact still has the verified stamp.
+int wafp_write_identity(const char *cache_root, const char *options, const char *compiler_path,
+                        const char *const *deps, size_t ndeps, const char *identity, const char *target);
+
+/// Records `artifact_path`'s current stamp as verified, in `<entry>/verified`.
+int wafp_write_verified(const char *artifact_path);
+
+/// Like wafp_lookup, by module content; 0 with the artifact path and key filled in, else -1.
+int wafp_lookup_content(const char *cache_root, const char *module_path, const char *options,
+                        const char *compiler_path, char *artifact, size_t artifact_size, char *key, size_t key_size);
+
 #ifdef __cplusplus
 }
 #endif
