@@ -3,7 +3,9 @@
 #include "wasmaot_fastpath.h"
 #include "internal.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -75,6 +77,40 @@ uint64_t wafp_cpu_fingerprint(void) {
     }
 #endif
     return h;
+}
+
+struct build_id_search {
+    char *hex;
+    size_t size;
+    int found;
+};
+
+/// dl_iterate_phdr visits the main program first; its PT_NOTE segments hold NT_GNU_BUILD_ID.
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct build_id_search *search = data;
+    for (int i = 0; i < info->dlpi_phnum && !search->found; i++) {
+        if (info->dlpi_phdr[i].p_type != PT_NOTE) continue;
+        const char *note = (const char *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+        const char *end = note + info->dlpi_phdr[i].p_memsz;
+        while (note + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *h = (const ElfW(Nhdr) *)note;
+            const char *name = note + sizeof *h, *desc = name + ((h->n_namesz + 3) & ~3u);
+            if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 && !memcmp(name, "GNU", 4) && 2 * h->n_descsz < search->size) {
+                for (unsigned k = 0; k < h->n_descsz; k++) sprintf(search->hex + 2 * k, "%02x", (unsigned char)desc[k]);
+                search->found = 1;
+                break;
+            }
+            note = desc + ((h->n_descsz + 3) & ~3u);
+        }
+    }
+    return 1; // only the main program
+}
+
+int wafp_build_id(char *hex, size_t size) {
+    struct build_id_search search = {hex, size, 0};
+    dl_iterate_phdr(find_build_id, &search);
+    return search.found ? 0 : -1;
 }
 
 void wafp_options(int opt_level, char *buf, size_t size) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WasmAOTCodegen
+import WasmAOTFastPath
 import WasmAOTLink
 
 @main
@@ -43,8 +44,11 @@ struct WasmAOT: ParsableCommand {
         } catch {
             runtime = "unavailable (\(error))"
         }
+        var buildID = [CChar](repeating: 0, count: 128)
+        let build = wafp_build_id(&buildID, buildID.count) == 0
+            ? String(decoding: buildID.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown"
         return """
-            wasmaot \(version)
+            wasmaot \(version) (build \(build))
             LLVM \(LLVMBackend.version)
             runtime \(arch.gnuTriple) \(runtime)
             """

@@ -124,7 +124,7 @@ final class CLITests: XCTestCase {
         let lines = r.stdoutText.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 3, r.stdoutText)
         guard lines.count == 3 else { return }
-        XCTAssertNotNil(lines[0].range(of: #"^wasmaot \d+\.\d+\.\d+"#, options: .regularExpression), lines[0])
+        XCTAssertNotNil(lines[0].range(of: #"^wasmaot \d+\.\d+\.\d+ \(build [0-9a-f]{16,}\)$"#, options: .regularExpression), lines[0])
         XCTAssertNotNil(lines[1].range(of: #"^LLVM \d+\.\d+"#, options: .regularExpression), lines[1])
         XCTAssertNotNil(lines[2].range(of: #"^runtime \S+ sha256:[0-9a-f]{64}$"#, options: .regularExpression), lines[2])
     }

@@ -30,6 +30,10 @@ int wafp_stat(const char *path, wafp_stamp *out);
 /// Identifies the CPU's model and feature set (x86: cpuid; aarch64: hwcaps + MIDR).
 uint64_t wafp_cpu_fingerprint(void);
 
+/// The running executable's GNU build-id (hex) — part of the compiler identity, so a rebuilt
+/// compiler with an unchanged version string still gets fresh cache keys. 0, or -1 if absent.
+int wafp_build_id(char *hex, size_t size);
+
 /// "O<level> emit=exe": the codegen options part of the cache key for `run`.
 void wafp_options(int opt_level, char *buf, size_t size);
 
