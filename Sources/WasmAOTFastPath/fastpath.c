@@ -56,15 +56,20 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 }
 
 uint64_t wafp_cpu_fingerprint(void) {
+    // cpuid exits to the hypervisor in a VM (~6 µs each here): as few as possible, once.
+    static uint64_t memo;
+    if (memo) return memo;
     uint64_t h = 0xcbf29ce484222325ULL;
 #if defined(__x86_64__)
-    unsigned a, b, c, d;
+    unsigned a, b, c, d, max, max_ext;
     // Vendor, family/model/stepping and feature words; not leaf 1's EBX (it holds the APIC id of
     // whichever core we happen to run on).
-    if (__get_cpuid(0, &a, &b, &c, &d)) { h = mix(h, a); h = mix(h, b); h = mix(h, c); h = mix(h, d); }
-    if (__get_cpuid(1, &a, &b, &c, &d)) { h = mix(h, a); h = mix(h, c); h = mix(h, d); }
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) { h = mix(h, b); h = mix(h, c); h = mix(h, d); }
-    if (__get_cpuid(0x80000001, &a, &b, &c, &d)) { h = mix(h, c); h = mix(h, d); }
+    __cpuid(0, max, b, c, d);
+    h = mix(h, max); h = mix(h, b); h = mix(h, c); h = mix(h, d);
+    if (max >= 1) { __cpuid(1, a, b, c, d); h = mix(h, a); h = mix(h, c); h = mix(h, d); }
+    if (max >= 7) { __cpuid_count(7, 0, a, b, c, d); h = mix(h, b); h = mix(h, c); h = mix(h, d); }
+    __cpuid(0x80000000, max_ext, b, c, d);
+    if (max_ext >= 0x80000001) { __cpuid(0x80000001, a, b, c, d); h = mix(h, c); h = mix(h, d); }
 #elif defined(__aarch64__)
     h = mix(h, getauxval(AT_HWCAP));
     h = mix(h, getauxval(AT_HWCAP2));
@@ -76,7 +81,8 @@ uint64_t wafp_cpu_fingerprint(void) {
         if (n > 0) h = mix(h, strtoull(buf, NULL, 16));
     }
 #endif
-    return h;
+    memo = h ? h : 1;
+    return memo;
 }
 
 struct build_id_search {
