@@ -23,6 +23,14 @@ final class FastPathTests: XCTestCase {
             .merging(extra) { $1 }
     }
 
+    /// The successful execve calls of `wasmaot ARGS…` (strace), or nil where strace is missing.
+    private func programsStarted(_ args: [String], cache: URL) throws -> [String]? {
+        guard let strace = Paths.which("strace") else { return nil }
+        let traced = try Proc.run(strace, ["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", try Paths.wasmaot()] + args,
+                                  environment: environment(cache))
+        return traced.stderrText.split(separator: "\n").map(String.init).filter { $0.contains("execve(") && $0.contains("= 0") }
+    }
+
     /// Runs until the launcher serves it (the compiler records only modules that have settled for
     /// 50 ms, so a just-written module may need one more slow run).
     private func warm(_ args: [String], env: [String: String], cwd: URL? = nil) throws -> ProcessResult {
@@ -51,12 +59,9 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(second.stdoutText, "one\n")
         XCTAssertTrue(second.stderrText.hasPrefix("wasmaot: cache hit (fast path): "), second.summary)
         // Exactly two programs ran: the launcher and the artifact (no compiler in between).
-        if let strace = Paths.which("strace") {
-            let traced = try Proc.run(strace, ["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", try Paths.wasmaot(), "run", wasm.path],
-                                      environment: environment(cache))
-            let execs = traced.stderrText.split(separator: "\n").filter { $0.contains("execve(") && $0.contains("= 0") }
-            XCTAssertEqual(execs.count, 2, traced.stderrText)
-            XCTAssertFalse(traced.stderrText.contains("wasmaot-compiler"), traced.stderrText)
+        if let execs = try programsStarted(["run", wasm.path], cache: cache) {
+            XCTAssertEqual(execs.count, 2, execs.joined(separator: "\n"))
+            XCTAssertFalse(execs.contains { $0.contains("wasmaot-compiler") }, execs.joined(separator: "\n"))
         }
 
         // Same size, same inode, old mtime put back: ctime still gives the edit away.
@@ -118,11 +123,8 @@ final class FastPathTests: XCTestCase {
         let artifact = try Proc.run(try Paths.wasmaot(), ["cache", "artifact", "--cache-dir", cache.path, other.path])
         XCTAssertEqual(artifact.status, 0, artifact.summary)
         XCTAssertTrue(copy.stderrText.contains(artifact.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)), artifact.summary)
-        if let strace = Paths.which("strace") {
-            let traced = try Proc.run(strace, ["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", try Paths.wasmaot(),
-                                               "cache", "artifact", "--cache-dir", cache.path, other.path])
-            let execs = traced.stderrText.split(separator: "\n").filter { $0.contains("execve(") && $0.contains("= 0") }
-            XCTAssertEqual(execs.count, 1, traced.stderrText) // the launcher alone
+        if let execs = try programsStarted(["cache", "artifact", "--cache-dir", cache.path, other.path], cache: cache) {
+            XCTAssertEqual(execs.count, 1, execs.joined(separator: "\n")) // the launcher alone
         }
         // Different bytes at that path: not the cached artifact.
         try Data(try wat2wasm(printer("changed"))).write(to: other)
