@@ -132,6 +132,17 @@ static int wasi_option(int argc, char **argv, int *i, run_options *o) {
     return 0;
 }
 
+/// `-O N` / `-ON`; 1 taken, 0 not it, -1 to fall back (a bad level: the compiler words the error).
+static int opt_level_option(int argc, char **argv, int *i, run_options *o) {
+    const char *a = argv[*i];
+    if (a[0] != '-' || a[1] != 'O') return 0;
+    const char *level = a[2] ? a + 2 : (*i + 1 < argc ? argv[*i + 1] : NULL);
+    if (!level || level[0] < '0' || level[0] > '3' || level[1]) return -1;
+    o->opt_level = level[0] - '0';
+    *i += a[2] ? 1 : 2;
+    return 1;
+}
+
 /// Options before the module (what ArgumentParser accepts there); 1 taken, 0 not an option, -1 fall back.
 static int leading_option(int argc, char **argv, int *i, run_options *o) {
     int r = wasi_option(argc, argv, i, o);
@@ -143,13 +154,7 @@ static int leading_option(int argc, char **argv, int *i, run_options *o) {
     if (missing) return -1;
     if ((v = option_value(argc, argv, i, "--target", &missing))) return strcmp(v, HOST_ARCH) ? -1 : 1;
     if (missing) return -1;
-    if (a[0] == '-' && a[1] == 'O') {
-        const char *level = a[2] ? a + 2 : (*i + 1 < argc ? argv[*i + 1] : NULL);
-        if (!level || level[0] < '0' || level[0] > '3' || level[1]) return -1;
-        o->opt_level = level[0] - '0';
-        *i += a[2] ? 1 : 2;
-        return 1;
-    }
+    if ((r = opt_level_option(argc, argv, i, o))) return r;
     return a[0] == '-' ? -1 : 0; // --help, --cpu, `--`, …: the compiler handles those
 }
 
@@ -186,13 +191,9 @@ static void fast_cache_artifact(int argc, char **argv) {
         const char *v, *a = argv[i];
         if ((v = option_value(argc, argv, &i, "--cache-dir", &missing))) { o.cache_dir = v; continue; }
         if (missing) return;
-        if (a[0] == '-' && a[1] == 'O') {
-            const char *level = a[2] ? a + 2 : (i + 1 < argc ? argv[i + 1] : NULL);
-            if (!level || level[0] < '0' || level[0] > '3' || level[1]) return;
-            o.opt_level = level[0] - '0';
-            i += a[2] ? 1 : 2;
-            continue;
-        }
+        int r = opt_level_option(argc, argv, &i, &o);
+        if (r < 0) return;
+        if (r > 0) continue;
         if (a[0] == '-' || module) return; // --trust-image-artifacts, -v, --help, …: the compiler's
         module = a;
         i++;
