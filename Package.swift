@@ -8,6 +8,31 @@ let llvmLib = "/usr/lib/llvm-19/lib"
 let llvmC: [CSetting] = [.unsafeFlags(["-I\(llvmInclude)"])]
 let llvmSwift: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I\(llvmInclude)"])]
 let llvmLink: [LinkerSetting] = [.unsafeFlags(["-L\(llvmLib)", "-Xlinker", "-rpath", "-Xlinker", llvmLib])]
+/// Tests and debug builds load libLLVM-19.so. Release builds of the compiler link LLVM's static
+/// component libraries (what `llvm-config-19 --link-static --libs` lists for the components the
+/// C API calls here use), the Swift runtime and Foundation statically, as a non-PIE executable:
+/// nothing to resolve or relocate at start, which took ~40 of its ~56 ms before any work — paid
+/// on every cache miss of `wasmaot run` and every background tier-up.
+let llvmDynamic: [LinkerSetting] = [.linkedLibrary("LLVM-19")]
+let llvmStaticComponents = """
+    AArch64CodeGen AArch64Desc AArch64Utils AArch64Info X86CodeGen X86Desc X86Info MCDisassembler GlobalISel \
+    SelectionDAG AsmPrinter Passes IRPrinter HipStdPar Coroutines ipo Instrumentation Vectorize Linker FrontendOpenMP \
+    FrontendOffloading CodeGen Target ScalarOpts InstCombine ObjCARCOpts CodeGenTypes BitWriter CFGuard \
+    AggressiveInstCombine TransformUtils Analysis ProfileData Symbolize DebugInfoBTF DebugInfoPDB DebugInfoMSF \
+    DebugInfoDWARF Object TextAPI MCParser IRReader AsmParser MC DebugInfoCodeView BitReader Core Remarks \
+    BitstreamReader BinaryFormat TargetParser Support Demangle
+    """.split(separator: " ").map { "-lLLVM\($0)" }
+let compilerLink: [LinkerSetting] = [
+    .linkedLibrary("LLVM-19", .when(configuration: .debug)),
+    .unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-Xlinker", "--start-group"]
+                 + llvmStaticComponents.flatMap { ["-Xlinker", $0] }
+                 + ["-Xlinker", "-lz", "-Xlinker", "-l:libzstd.so.1", "-Xlinker", "--end-group",
+                    "-Xlinker", "--start-group", "-Xlinker", "-lFoundationInternationalization", "-Xlinker", "-lFoundationEssentials",
+                    "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization",
+                    "-Xlinker", "-lCoreFoundation", "-Xlinker", "-l_FoundationICU", "-Xlinker", "-lBlocksRuntime",
+                    "-Xlinker", "--end-group"],
+                 .when(configuration: .release)),
+]
 
 let package = Package(
     name: "wasmaot",
@@ -31,7 +56,7 @@ let package = Package(
         // Thin wrappers over llvm-c: context/module/builder, passes, target machines, emission.
         .target(name: "WasmAOTCodegen", dependencies: ["CLLVM"], swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Function-body validation fused with LLVM IR emission.
-        .target(name: "WasmAOTLower", dependencies: ["WasmAOTCore", "WasmAOTCodegen", "CLLVM",
+        .target(name: "WasmAOTLower", dependencies: ["WasmAOTCore", "WasmAOTCodegen", "CLLVM", "CWasmAOTRuntime",
                                                       .product(name: "WasmParser", package: "WasmKit")],
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Object + runtime archive → static executable.
@@ -56,7 +81,7 @@ let package = Package(
         .executableTarget(name: "wasmaot-compiler", dependencies: [
             "WasmAOTFastPath", "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec", "WasmAOTCache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        ], swiftSettings: llvmSwift, linkerSettings: llvmLink + compilerLink),
         // OCI runtime wrapper (config model, Wasm detection, config rewrite, delegate exec). No LLVM and
         // no full Foundation: it runs in front of every runc call, so start-up time matters.
         .target(name: "WasmAOTOCI"),
@@ -76,11 +101,11 @@ let package = Package(
         .testTarget(name: "WasmAOTOCITests", dependencies: ["WasmAOTOCI", "wasmaot-oci", "wasmaot", "wasmaot-compiler"]),
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
-                    swiftSettings: llvmSwift, linkerSettings: llvmLink),
+                    swiftSettings: llvmSwift, linkerSettings: llvmLink + llvmDynamic),
         .testTarget(name: "WasmAOTEmbedTests", dependencies: ["WasmAOTEmbed", .product(name: "WAT", package: "WasmKit")],
-                    swiftSettings: llvmSwift, linkerSettings: llvmLink),
+                    swiftSettings: llvmSwift, linkerSettings: llvmLink + llvmDynamic),
         .testTarget(name: "SpecTests", dependencies: ["wasmaot", "wasmaot-compiler", "WasmAOTSpec", "WasmAOTEmbed", "WasmAOTCodegen"],
-                    swiftSettings: llvmSwift, linkerSettings: llvmLink),
+                    swiftSettings: llvmSwift, linkerSettings: llvmLink + llvmDynamic),
         .testTarget(name: "WasmAOTCacheTests", dependencies: ["WasmAOTCache"]),
         .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", "wasmaot-compiler", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
         // podman/buildah/containerd driving wasmaot-oci end to end (each suite skips without its engine).

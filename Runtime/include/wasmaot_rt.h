@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 2u
+#define WASMAOT_ABI_VERSION 3u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -133,7 +133,8 @@ typedef struct wasmaot_module_desc {
 
     /* Functions (imported first, in the module's index space). Imported function i is reached
      * through the wasmaot_funcref* stored at vmctx + imported_funcs_offset + 8*i (filled by the
-     * runtime before init). Defined function j has its own funcref record (filled by init) at
+     * runtime before init). Defined function j has its own funcref record (filled by the runtime
+     * before init: sig = funcs[num_imported_funcs + j].sig, code = func_code[j], vmctx) at
      * vmctx + funcrefs_offset + 24*j, and code pointer func_code[j]. */
     uint32_t num_funcs, num_imported_funcs;
     const wasmaot_func_desc *funcs;
@@ -155,7 +156,7 @@ typedef struct wasmaot_module_desc {
     uint32_t num_globals;
     const wasmaot_global_desc *globals;
 
-    /* Instantiation: evaluates globals, sets funcref records, copies active element and data
+    /* Instantiation: evaluates globals, copies active element and data
      * segments (may trap), then runs the start function if any. */
     void (*init)(wasmaot_vmctx *vmctx);
     /* Compile-time WASI defaults (`wasmaot compile --dir/--env/--inherit-env`), in the syntax of

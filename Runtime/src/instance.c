@@ -104,6 +104,15 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
         if (!t->elems) { err = "table: out of memory"; goto out; }
     }
 
+    /* Funcref records of the defined functions (a loop here rather than three stores per function
+     * in the generated init, which made init the largest function of big modules). */
+    for (uint32_t j = 0; j < d->num_funcs - d->num_imported_funcs; j++) {
+        wasmaot_funcref *r = (wasmaot_funcref *)((char *)vm + d->funcrefs_offset + 24 * (size_t)j);
+        r->sig = d->funcs[d->num_imported_funcs + j].sig;
+        r->code = d->func_code[j];
+        r->vmctx = vm;
+    }
+
     uint32_t nfunc_imports = 0;
     for (uint32_t i = 0; i < d->num_imports; i++)
         if (d->imports[i].kind == WASMAOT_EXTERN_FUNC) nfunc_imports++;

@@ -6,3 +6,4 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/BitReader.h>
+#include <llvm-c/Support.h>

@@ -205,8 +205,10 @@ public final class ArtifactCache: @unchecked Sendable {
         removeStaleWork(olderThan: 0)
         let entries = list()
         for entry in entries { discard(entry.key) }
-        // The launcher's fast-path records (they only point at entries; see WasmAOTFastPath).
+        // The launcher's fast-path records (they only point at entries; see WasmAOTFastPath), and
+        // the background builds' bookkeeping (failure markers, queued module copies, log).
         try? fm.removeItem(at: root.appendingPathComponent("fast"))
+        try? fm.removeItem(at: root.appendingPathComponent("tierup"))
         return entries.count
     }
 }

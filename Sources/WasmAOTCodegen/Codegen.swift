@@ -1,20 +1,6 @@
 import CLLVM
 import Foundation
 
-/// Optimization level of the new pass manager pipeline (`default<On>`).
-public enum OptLevel: Int, Sendable, CaseIterable {
-    case o0 = 0, o1, o2, o3
-
-    var codegenLevel: LLVMCodeGenOptLevel {
-        switch self {
-        case .o0: LLVMCodeGenLevelNone
-        case .o1: LLVMCodeGenLevelLess
-        case .o2: LLVMCodeGenLevelDefault
-        case .o3: LLVMCodeGenLevelAggressive
-        }
-    }
-}
-
 /// What `Codegen.emit` produces.
 public enum EmitKind: Sendable {
     case object
@@ -22,62 +8,113 @@ public enum EmitKind: Sendable {
     case llvmIR
 }
 
-/// Optimizes an LLVM module and emits it: the codegen stage's one entry point.
-public enum Codegen {
-    /// Runs `default<On>` on `module` for `target`, then emits the requested form.
-    /// `relocatable` picks PIC (shared objects) vs static relocation.
-    public static func emit(_ module: LLVMModuleRef, target: TargetSpec, opt: OptLevel,
-                            kind: EmitKind, pic: Bool = true) throws(CodegenError) -> [UInt8] {
-        LLVMBackend.initialize()
-        let machine = try makeMachine(target, opt: opt, pic: pic)
-        defer { LLVMDisposeTargetMachine(machine) }
-        try prepare(module, target: target, machine: machine)
-        return try optimizeAndEmit(module, machine: machine, opt: opt, kind: kind)
+/// An LLVM module together with the context that owns it (disposed together).
+public final class OwnedModule: @unchecked Sendable {
+    public let context: LLVMContextRef
+    public let module: LLVMModuleRef
+
+    public init(context: LLVMContextRef, module: LLVMModuleRef) {
+        self.context = context
+        self.module = module
     }
 
-    /// Like `emit(kind: .object)`, but a large module is split into partitions that are optimized
-    /// and compiled on all cores (see Partitioner); link all the objects. Functions are not
-    /// inlined across partitions, so the result can differ slightly in speed.
-    public static func emitObjects(_ module: LLVMModuleRef, target: TargetSpec, opt: OptLevel,
-                                   pic: Bool = true) throws(CodegenError) -> [[UInt8]] {
-        LLVMBackend.initialize()
-        let machine = try makeMachine(target, opt: opt, pic: pic)
+    deinit {
+        LLVMDisposeModule(module)
+        LLVMContextDispose(context)
+    }
+}
+
+/// One partition of a module for `Codegen.emitObjects`: its profile and estimated cost (workers
+/// take the most expensive partitions first, so the last one to finish is a small one).
+public struct PartitionJob: Sendable {
+    public var profile: CodegenProfile
+    public var cost: Int
+
+    public init(profile: CodegenProfile, cost: Int) {
+        self.profile = profile
+        self.cost = cost
+    }
+}
+
+/// Failures of some partitions of `Codegen.emitObjects`, by partition index.
+public struct PartitionFailures: Error, Sendable {
+    public var errors: [(partition: Int, error: any Error)]
+}
+
+/// Optimizes LLVM modules and emits them: the codegen stage's entry points.
+public enum Codegen {
+    /// Runs `profile`'s pipeline on `module` for `target`, then emits the requested form.
+    /// `pic` picks PIC (shared objects) vs static relocation.
+    public static func emit(_ module: LLVMModuleRef, target: TargetSpec, profile: CodegenProfile,
+                            kind: EmitKind, pic: Bool = true) throws(CodegenError) -> [UInt8] {
+        LLVMBackend.prepare(for: [profile])
+        let machine = try makeMachine(target, profile: profile, pic: pic)
         defer { LLVMDisposeTargetMachine(machine) }
         try prepare(module, target: target, machine: machine)
-        guard let plan = Partitioner.plan(module) else {
-            return [try optimizeAndEmit(module, machine: machine, opt: opt, kind: .object)]
-        }
-        let results = ResultSlots(count: plan.count)
-        // Plain threads, one per partition: the OS shares the cores among them.
-        let done = DispatchSemaphore(value: 0)
-        for index in 0..<plan.count {
-            let thread = Thread {
+        return try optimizeAndEmit(module, machine: machine, profile: profile, kind: kind)
+    }
+
+    public static func emit(_ module: LLVMModuleRef, target: TargetSpec, opt: OptLevel,
+                            kind: EmitKind, pic: Bool = true) throws(CodegenError) -> [UInt8] {
+        try emit(module, target: target, profile: .level(opt), kind: kind, pic: pic)
+    }
+
+    /// Builds, optimizes and compiles the partitions of one Wasm module in parallel and returns
+    /// their objects (in partition order; link them all). `build(i, context)` creates partition
+    /// `i` in a context of its own (LLVM contexts are not thread-safe; each worker has one at a
+    /// time, so memory stays bounded by `threads` partitions however large the module). Workers
+    /// take partitions in decreasing order of cost. After the first failure the remaining
+    /// partitions are still built (so that the caller can report the first error in module
+    /// order, whatever the scheduling) but not compiled.
+    public static func emitObjects(_ jobs: [PartitionJob], target: TargetSpec, pic: Bool, threads: Int? = nil,
+                                   build: @escaping @Sendable (Int, LLVMContextRef) throws -> LLVMModuleRef) throws -> [[UInt8]] {
+        LLVMBackend.prepare(for: jobs.map(\.profile))
+        let order = jobs.indices.sorted { (jobs[$0].cost, $1) > (jobs[$1].cost, $0) }
+        let queue = WorkQueue(order: order, count: jobs.count)
+        let workers = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, jobs.count))
+        let timing = Environment.value("WASMAOT_TIMING") != nil
+        let work: @Sendable () -> Void = {
+            while let index = queue.next() {
                 let started = Date()
-                defer { reportTime(partition: index, of: plan.count, since: started) }
-                results.set(index, Result { () throws(CodegenError) -> [UInt8] in
+                let job = jobs[index]
+                var phases = PhaseTimes()
+                let result = Result { () throws -> [UInt8]? in
                     let context = LLVMContextCreate()!
                     defer { LLVMContextDispose(context) }
-                    let part = try Partitioner.load(plan, index: index, into: context)
-                    defer { LLVMDisposeModule(part) }
-                    let machine = try makeMachine(target, opt: opt, pic: pic)
+                    let module = try build(index, context)
+                    defer { LLVMDisposeModule(module) }
+                    phases.mark(.build)
+                    if queue.failed { return nil }
+                    let machine = try makeMachine(target, profile: job.profile, pic: pic)
                     defer { LLVMDisposeTargetMachine(machine) }
-                    return try optimizeAndEmit(part, machine: machine, opt: opt, kind: .object)
-                })
-                done.signal()
-            }
-            thread.stackSize = 64 << 20 // LLVM recursion on big functions
-            thread.start()
-        }
-        for _ in 0..<plan.count { done.wait() }
-        var objects: [[UInt8]] = []
-        for index in 0..<plan.count {
-            switch results.get(index) {
-            case .success(let bytes): objects.append(bytes)
-            case .failure(let error): throw error
-            case nil: throw CodegenError("internal error: partition \(index) produced nothing")
+                    try prepare(module, target: target, machine: machine)
+                    phases.mark(.verify)
+                    return try optimizeAndEmit(module, machine: machine, profile: job.profile, kind: .object, phases: &phases)
+                }
+                queue.finish(index, result)
+                if timing {
+                    let line = String(format: "wasmaot: partition %d/%d (%@, cost %d): %.3f s (lower %.3f, verify %.3f, passes %.3f, codegen %.3f)\n",
+                                      index + 1, jobs.count, job.profile.description, job.cost, Date().timeIntervalSince(started),
+                                      phases.build, phases.verify, phases.passes, phases.codegen)
+                    FileHandle.standardError.write(Data(line.utf8))
+                }
             }
         }
-        return objects
+        if workers == 1 {
+            work()
+        } else {
+            let done = DispatchSemaphore(value: 0)
+            for _ in 0..<workers {
+                let thread = Thread {
+                    work()
+                    done.signal()
+                }
+                thread.stackSize = 64 << 20 // LLVM recursion on big functions
+                thread.start()
+            }
+            for _ in 0..<workers { done.wait() }
+        }
+        return try queue.objects()
     }
 
     /// Target triple and data layout on the module, then the verifier (our IR must be valid).
@@ -96,19 +133,28 @@ public enum Codegen {
         LLVMDisposeMessage(message)
     }
 
-    static func optimizeAndEmit(_ module: LLVMModuleRef, machine: LLVMTargetMachineRef, opt: OptLevel,
+    static func optimizeAndEmit(_ module: LLVMModuleRef, machine: LLVMTargetMachineRef, profile: CodegenProfile,
                                 kind: EmitKind) throws(CodegenError) -> [UInt8] {
+        var phases = PhaseTimes()
+        return try optimizeAndEmit(module, machine: machine, profile: profile, kind: kind, phases: &phases)
+    }
+
+    static func optimizeAndEmit(_ module: LLVMModuleRef, machine: LLVMTargetMachineRef, profile: CodegenProfile,
+                                kind: EmitKind, phases: inout PhaseTimes) throws(CodegenError) -> [UInt8] {
         let options = LLVMCreatePassBuilderOptions()
         defer { LLVMDisposePassBuilderOptions(options) }
-        LLVMPassBuilderOptionsSetLoopVectorization(options, opt.rawValue >= 2 ? 1 : 0)
-        LLVMPassBuilderOptionsSetSLPVectorization(options, opt.rawValue >= 2 ? 1 : 0)
-        LLVMPassBuilderOptionsSetLoopUnrolling(options, opt.rawValue >= 2 ? 1 : 0)
-        LLVMPassBuilderOptionsSetLoopInterleaving(options, opt.rawValue >= 2 ? 1 : 0)
-        if let error = LLVMRunPasses(module, "default<O\(opt.rawValue)>", machine, options) {
+        let vectorize: LLVMBool = profile.vectorize ? 1 : 0
+        LLVMPassBuilderOptionsSetLoopVectorization(options, vectorize)
+        LLVMPassBuilderOptionsSetSLPVectorization(options, vectorize)
+        LLVMPassBuilderOptionsSetLoopUnrolling(options, vectorize)
+        LLVMPassBuilderOptionsSetLoopInterleaving(options, vectorize)
+        if let error = LLVMRunPasses(module, profile.irPipeline, machine, options) {
             let text = LLVMGetErrorMessage(error)
             defer { LLVMDisposeErrorMessage(text) }
             throw CodegenError("LLVM pass pipeline failed: \(text.map { String(cString: $0) } ?? "")")
         }
+        phases.mark(.passes)
+        defer { phases.mark(.codegen) }
 
         switch kind {
         case .llvmIR:
@@ -133,7 +179,7 @@ public enum Codegen {
         }
     }
 
-    static func makeMachine(_ target: TargetSpec, opt: OptLevel, pic: Bool) throws(CodegenError) -> LLVMTargetMachineRef {
+    static func makeMachine(_ target: TargetSpec, profile: CodegenProfile, pic: Bool) throws(CodegenError) -> LLVMTargetMachineRef {
         var llvmTarget: LLVMTargetRef? = nil
         var error: UnsafeMutablePointer<CChar>? = nil
         if LLVMGetTargetFromTriple(target.architecture.triple, &llvmTarget, &error) != 0 {
@@ -143,24 +189,67 @@ public enum Codegen {
         }
         guard let machine = LLVMCreateTargetMachine(
             llvmTarget, target.architecture.triple, target.cpu, target.features,
-            opt.codegenLevel, pic ? LLVMRelocPIC : LLVMRelocStatic, LLVMCodeModelDefault)
+            profile.codegenLevel, pic ? LLVMRelocPIC : LLVMRelocStatic, LLVMCodeModelDefault)
         else { throw CodegenError("cannot create a target machine for \(target)") }
         return machine
     }
 }
 
-/// With WASMAOT_TIMING=1: how long each partition took (balance of the split).
-private func reportTime(partition: Int, of count: Int, since start: Date) {
-    guard ProcessInfo.processInfo.environment["WASMAOT_TIMING"] != nil else { return }
-    let line = String(format: "wasmaot: partition %d/%d: %.2f s\n", partition + 1, count, Date().timeIntervalSince(start))
-    FileHandle.standardError.write(Data(line.utf8))
+/// Seconds spent per phase of one partition (WASMAOT_TIMING).
+struct PhaseTimes {
+    enum Phase { case build, verify, passes, codegen }
+    var build = 0.0, verify = 0.0, passes = 0.0, codegen = 0.0
+    private var last = Date()
+    mutating func mark(_ phase: Phase) {
+        let now = Date()
+        let elapsed = now.timeIntervalSince(last)
+        last = now
+        switch phase {
+        case .build: build += elapsed
+        case .verify: verify += elapsed
+        case .passes: passes += elapsed
+        case .codegen: codegen += elapsed
+        }
+    }
 }
 
-/// One result per partition, written from the worker threads.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<[UInt8], CodegenError>?]
+/// Partition indices in the order workers take them, and their results.
+private final class WorkQueue: @unchecked Sendable {
     private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Result<[UInt8], CodegenError>) { lock.withLock { slots[index] = value } }
-    func get(_ index: Int) -> Result<[UInt8], CodegenError>? { lock.withLock { slots[index] } }
+    private var order: [Int]
+    private var results: [Result<[UInt8]?, any Error>?]
+    private var anyFailure = false
+
+    init(order: [Int], count: Int) {
+        self.order = order.reversed()
+        results = Array(repeating: nil, count: count)
+    }
+
+    func next() -> Int? { lock.withLock { order.popLast() } }
+
+    var failed: Bool { lock.withLock { anyFailure } }
+
+    func finish(_ index: Int, _ result: Result<[UInt8]?, any Error>) {
+        lock.withLock {
+            results[index] = result
+            if case .failure = result { anyFailure = true }
+        }
+    }
+
+    func objects() throws -> [[UInt8]] {
+        try lock.withLock {
+            var objects: [[UInt8]] = []
+            var failures: [(partition: Int, error: any Error)] = []
+            for (index, result) in results.enumerated() {
+                switch result {
+                case .success(let bytes?): objects.append(bytes)
+                case .failure(let error): failures.append((index, error))
+                case .success(nil), nil: break
+                }
+            }
+            if !failures.isEmpty { throw PartitionFailures(errors: failures) }
+            guard objects.count == results.count else { throw CodegenError("internal error: a partition produced no object") }
+            return objects
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import CLLVM
+import Foundation
 
 /// Architectures wasmaot emits code for. Everything target-specific (triple, baseline CPU, the
 /// runtime archive's folder) hangs off this one enum, so adding a target touches one place.
@@ -110,9 +111,24 @@ public enum LLVMBackend {
         LLVMInitializeAArch64Target()
         LLVMInitializeAArch64TargetMC()
         LLVMInitializeAArch64AsmPrinter()
+        // Developer knob for measuring code generator options (`-enable-misched=false`, …):
+        // LLVM's own command-line options, process-wide.
+        if let extra = Environment.value("WASMAOT_LLVM_ARGS"), !extra.isEmpty {
+            parseOptions(extra.split(separator: " ").map(String.init))
+        }
     }()
 
+    static func parseOptions(_ options: [String]) {
+        var cArgs = (["wasmaot"] + options).map { UnsafePointer(strdup($0)) }
+        LLVMParseCommandLineOptions(Int32(cArgs.count), &cArgs, nil)
+    }
+
     public static func initialize() { _ = once }
+
+    /// Initializes LLVM for compiling with `profiles`.
+    public static func prepare(for profiles: [CodegenProfile]) {
+        initialize()
+    }
 
     public static var version: String {
         var major: UInt32 = 0, minor: UInt32 = 0, patch: UInt32 = 0

@@ -94,23 +94,28 @@ public final class Engine: @unchecked Sendable {
     public func prepareCurrentThread() { symbols.prepareThread() }
 
     /// Validates and compiles `bytes` to a shared object and loads it. Thread-safe: modules may be
-    /// compiled concurrently (instantiation and calls stay on prepared threads).
-    public func compile(_ bytes: [UInt8], opt: OptLevel = .o1) throws(EmbedError) -> Module {
+    /// compiled concurrently (instantiation and calls stay on prepared threads). `profile`:
+    /// `.baseline` (the tier `wasmaot run` starts first) or an optimization level.
+    public func compile(_ bytes: [UInt8], profile: CodegenProfile = .level(.o1)) throws(EmbedError) -> Module {
         let wasm: WasmModule
         do {
             wasm = try WasmModule.decode(bytes: bytes)
         } catch {
             throw EmbedError(error.description)
         }
-        return try compile(wasm, opt: opt)
+        return try compile(wasm, profile: profile)
     }
 
-    public func compile(_ wasm: WasmModule, opt: OptLevel = .o1) throws(EmbedError) -> Module {
-        let object: [UInt8]
+    public func compile(_ bytes: [UInt8], opt: OptLevel) throws(EmbedError) -> Module {
+        try compile(bytes, profile: .level(opt))
+    }
+
+    public func compile(_ wasm: WasmModule, profile: CodegenProfile = .level(.o1)) throws(EmbedError) -> Module {
+        let objects: [[UInt8]]
         do {
-            let lowered = try Lowering.lower(wasm)
-            object = try Codegen.emit(lowered.module, target: try TargetSpec(architecture: .host, cpu: .native),
-                                      opt: opt, kind: .object, pic: true)
+            // Serial per module: embedders (the spec runner) compile many small modules at once.
+            objects = try Lowering.compileObjects(wasm, profile: profile, target: try TargetSpec(architecture: .host, cpu: .native),
+                                                  pic: true, threads: 1)
         } catch let error as CompileError {
             throw EmbedError(error.description)
         } catch {
@@ -122,7 +127,7 @@ public final class Engine: @unchecked Sendable {
         }
         do {
             let archive = try RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple)
-            try Linker.link(object: object, runtime: archive, output: path, kind: .sharedObject)
+            try Linker.link(objects: objects, runtime: archive, output: path, kind: .sharedObject)
         } catch {
             throw EmbedError(error.description)
         }

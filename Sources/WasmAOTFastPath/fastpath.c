@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,7 +123,28 @@ int wafp_build_id(char *hex, size_t size) {
 }
 
 void wafp_options(int opt_level, char *buf, size_t size) {
-    snprintf(buf, size, "O%d emit=exe", opt_level);
+    if (opt_level < 0) snprintf(buf, size, "baseline emit=exe");
+    else snprintf(buf, size, "O%d emit=exe", opt_level);
+}
+
+int wafp_tierup_pending(const char *cache_root, const char *baseline_key, int opt_level) {
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/tierup/%s-O%d.failed", cache_root, baseline_key, opt_level);
+    if (n < 0 || (size_t)n >= sizeof path) return -1;
+    if (access(path, F_OK) == 0) return 1;
+    snprintf(path, sizeof path, "%s/tierup/%s-O%d.lock", cache_root, baseline_key, opt_level);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    // Held by a running (or queued) build: our try-lock fails. Free: nobody is building.
+    int held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
+void wafp_lower_priority(void) {
+    setpriority(PRIO_PROCESS, 0, 19);
+    // ioprio_set(IOPRIO_WHO_PROCESS, self, IOPRIO_CLASS_IDLE): no glibc wrapper.
+    syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (3 /* IOPRIO_CLASS_IDLE */ << 13) | 0);
 }
 
 uint64_t wafp__fnv_string(uint64_t h, const char *s) {

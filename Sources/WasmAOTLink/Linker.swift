@@ -41,6 +41,18 @@ public enum Linker {
         // Link to a temporary name beside the output and rename: a failed link never leaves a
         // half-written executable where the user expects a good one.
         let temporary = output + ".tmp-\(getpid())"
+        // Executables: mold and the pre-linked runtime (start files, runtime, the libc members it
+        // uses) when both are there — a link of a few objects, ~15 ms instead of ~110 ms for the C
+        // driver scanning libc.a with ld.bfd. Anything unusual (mold missing or failing) takes the
+        // C driver with the archive, which needs nothing but gcc and libc6-dev.
+        if kind == .executable, let prelinked = runtime.prelinkedPath, let mold = Toolchain.mold {
+            let arguments = ["--no-fork", "--threads=1", "-m", runtime.gnuTriple.hasPrefix("aarch64") ? "aarch64linux" : "elf_x86_64",
+                             "-static", "-o", temporary] + objectPaths + [prelinked]
+            if Toolchain.run(mold, arguments).status == 0 {
+                return try publish(temporary, as: output)
+            }
+            try? FileManager.default.removeItem(atPath: temporary)
+        }
         var arguments: [String]
         switch kind {
         case .executable:
@@ -55,6 +67,10 @@ public enum Linker {
             try? FileManager.default.removeItem(atPath: temporary)
             throw LinkError("link failed (\(toolchain.compilerDriver) \(arguments.joined(separator: " "))):\n\(result.output)")
         }
+        try publish(temporary, as: output)
+    }
+
+    private static func publish(_ temporary: String, as output: String) throws(LinkError) {
         if rename(temporary, output) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)

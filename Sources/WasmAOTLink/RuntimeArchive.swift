@@ -26,6 +26,15 @@ public struct RuntimeArchive: Sendable {
         return inputs
     }
 
+    /// The pre-linked runtime beside the archive (Runtime/Makefile: start files, the archive and
+    /// the C library members it needs in one relocatable object), if it is there and not older
+    /// than the archive.
+    public var prelinkedPath: String? {
+        let candidate = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("wasmaot_rt_static.o").path
+        guard let made = Self.modificationDate(candidate), let archive = Self.modificationDate(path), made >= archive else { return nil }
+        return candidate
+    }
+
     /// The shared runtime beside the archive (`make` builds both).
     public var sharedLibraryPath: String {
         URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("libwasmaot_rt.so").path

@@ -26,6 +26,13 @@ public struct Toolchain: Sendable {
         return Toolchain(compilerDriver: driver)
     }
 
+    /// mold (Debian package `mold`), the fastest static linker Debian offers; nil when absent.
+    /// Set WASMAOT_LINKER=cc to always link with the C driver.
+    public static let mold: String? = {
+        if ProcessInfo.processInfo.environment["WASMAOT_LINKER"] == "cc" { return nil }
+        return which("ld.mold") ?? which("mold")
+    }()
+
     public static var hostGNUTriple: String {
         #if arch(arm64)
         return "aarch64-linux-gnu"
@@ -47,22 +54,35 @@ public struct Toolchain: Sendable {
         return nil
     }
 
-    /// Runs a tool, capturing stdout+stderr.
-    public static func run(_ executable: String, _ arguments: [String], currentDirectory: String? = nil) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do {
-            try process.run()
-        } catch {
-            return (127, "cannot run \(executable): \(error.localizedDescription)")
+    /// Runs a tool, capturing stdout+stderr. posix_spawn + waitpid: Foundation's Process polls
+    /// for termination every 50 ms, which is longer than a whole link.
+    public static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return (127, "cannot run \(executable): pipe: \(String(cString: strerror(errno)))") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(fds[1])
+        defer { close(fds[0]) }
+        guard spawned == 0 else { return (127, "cannot run \(executable): \(String(cString: strerror(spawned)))") }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fds[0], &buffer, buffer.count)
+            if n > 0 { output += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
         }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (code, String(decoding: output, as: UTF8.self))
     }
 }

@@ -1,4 +1,5 @@
 import CLLVM
+import CWasmAOTRuntime
 import WasmAOTCore
 import WasmParser
 import WasmTypes
@@ -6,7 +7,7 @@ import WasmTypes
 /// Emits `const wasmaot_module_desc wasmaot_module` — field for field the C struct of
 /// Runtime/include/wasmaot_rt.h (LLVM's natural struct layout equals the C layout here).
 struct DescriptorEmitter {
-    static let abiVersion = 2
+    static let abiVersion = Int(WASMAOT_ABI_VERSION)
     static let externFunc = 0, externTable = 1, externMemory = 2, externGlobal = 3
 
     let m: ModuleContext
@@ -81,7 +82,7 @@ struct DescriptorEmitter {
             ir.c32(exports.count), ir.constArrayGlobal(exportType, exports, name: "exports"),
             ir.c32(wasm.functionTypeIndices.count), ir.c32(wasm.importedFunctionCount),
             ir.constArrayGlobal(funcType, funcs, name: "funcs"),
-            ir.constArrayGlobal(ir.ptr, m.definedFunctions, name: "func_code"),
+            ir.constArrayGlobal(ir.ptr, m.allDefinedFunctions, name: "func_code"),
             ir.c32(m.layout.importedFuncs), ir.c32(m.layout.funcrefs),
             ir.c32(tables.count), ir.constArrayGlobal(tableType, tables, name: "tables"), ir.c32(m.layout.tables),
             ir.c32(memoryKind), ir.c64u(memory?.min ?? 0), ir.c64u(memory?.max ?? 65536),
@@ -100,7 +101,7 @@ struct DescriptorEmitter {
     /// through a pointer for multi-value functions, the function itself otherwise.
     private func cEntries() -> [LLVMValueRef] {
         let wasm = m.wasm
-        return m.definedFunctions.enumerated().map { j, fn in
+        return m.allDefinedFunctions.enumerated().map { j, fn in
             let type = wasm.functionType(ofFunction: UInt32(wasm.importedFunctionCount + j))
             guard type.results.count > 1 else { return fn }
             let params = [ir.ptr] + type.parameters.map { ir.type($0) } + [ir.ptr]

@@ -20,7 +20,7 @@ extension FunctionLowerer {
             ir.markInvariant(record)
             result = callThroughRecord(record, llvmType, args)
         } else {
-            let callee = m.definedFunctions[Int(f) - m.wasm.importedFunctionCount]
+            let callee = m.definedFunction(Int(f) - m.wasm.importedFunctionCount)
             result = ir.call(llvmType, callee, [vmctx] + args.map { value($0) })
         }
         pushResults(ft.results, result)

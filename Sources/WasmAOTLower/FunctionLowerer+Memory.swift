@@ -114,7 +114,7 @@ extension FunctionLowerer {
         guard emitting else { return }
         let length = ir.load(ir.i32, ir.gep(vmctx, m.layout.dataLength(Int(data))), align: 4)
         let fn = m.runtimeFunction("wasmaot_memory_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32, ir.i32])
-        ir.call(fn.1, fn.0, [vmctx, m.dataSegmentGlobals[Int(data)], length] + args.map { value($0) })
+        ir.call(fn.1, fn.0, [vmctx, m.dataSegment(Int(data)), length] + args.map { value($0) })
     }
 
     func dataDrop(_ data: UInt32) throws(CompileError) {

@@ -59,7 +59,7 @@ final class FunctionLowerer: AnyInstructionVisitor {
         self.m = module
         self.index = index
         self.type = module.wasm.functionType(ofFunction: index)
-        self.function = module.definedFunctions[Int(index) - module.wasm.importedFunctionCount]
+        self.function = module.definedFunction(Int(index) - module.wasm.importedFunctionCount)
         self.vmctx = LLVMGetParam(function, 0)
         let ir = module.ir
         entryBlock = LLVMAppendBasicBlockInContext(ir.context, function, "entry")

@@ -3,8 +3,8 @@ import WasmAOTCore
 import WasmParser
 import WasmTypes
 
-/// Emits `init(vmctx)`: the instantiation steps of Wasm 2.0 in spec order — funcref records,
-/// globals, element segment items, active element segments, active data segments (each may
+/// Emits `init(vmctx)`: the instantiation steps of Wasm 2.0 in spec order (the runtime has
+/// filled the funcref records before) — globals, element segment items, active element segments, active data segments (each may
 /// trap, keeping earlier effects), then the start function.
 struct InitEmitter {
     let m: ModuleContext
@@ -19,13 +19,6 @@ struct InitEmitter {
         LLVMPositionBuilderAtEnd(ir.builder, LLVMAppendBasicBlockInContext(ir.context, fn, "entry"))
         let wasm = m.wasm
 
-        for j in 0..<wasm.definedFunctionCount {
-            let record = ir.gep(vmctx, m.layout.funcref(j))
-            let type = wasm.functionType(ofFunction: UInt32(wasm.importedFunctionCount + j))
-            ir.store(ir.c64u(Signature.hash(Signature.text(type))), ir.gep(record, VMContextLayout.funcrefSig))
-            ir.store(m.definedFunctions[j], ir.gep(record, VMContextLayout.funcrefCode))
-            ir.store(vmctx, ir.gep(record, VMContextLayout.funcrefVMContext))
-        }
         for (j, expression) in wasm.globalInitializers.enumerated() {
             ir.store(constant(expression, vmctx), ir.gep(vmctx, m.layout.definedGlobal(j)))
         }
@@ -53,7 +46,7 @@ struct InitEmitter {
             case .active(let active):
                 let n = ir.c32(active.initializer.count)
                 let fn = m.runtimeFunction("wasmaot_memory_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32, ir.i32])
-                ir.call(fn.1, fn.0, [vmctx, m.dataSegmentGlobals[k], n, constant(active.offset, vmctx), ir.c32(0), n])
+                ir.call(fn.1, fn.0, [vmctx, m.dataSegment(k), n, constant(active.offset, vmctx), ir.c32(0), n])
             }
         }
         if let start = wasm.start {
@@ -63,7 +56,7 @@ struct InitEmitter {
                 let calleeContext = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefVMContext))
                 ir.call(ir.fnType(ir.void, [ir.ptr]), code, [calleeContext])
             } else {
-                let callee = m.definedFunctions[Int(start) - wasm.importedFunctionCount]
+                let callee = m.definedFunction(Int(start) - wasm.importedFunctionCount)
                 ir.call(ir.fnType(ir.void, [ir.ptr]), callee, [vmctx])
             }
         }

@@ -1,28 +1,17 @@
 import CLLVM
+import WasmAOTCodegen
 import WasmAOTCore
 import WasmParser
 import WasmTypes
 
 /// An LLVM module produced by the lowering, owning its context.
-public final class LoweredModule {
-    public let context: LLVMContextRef
-    public let module: LLVMModuleRef
-
-    init(context: LLVMContextRef, module: LLVMModuleRef) {
-        self.context = context
-        self.module = module
-    }
-
-    deinit {
-        LLVMDisposeModule(module)
-        LLVMContextDispose(context)
-    }
-}
+public typealias LoweredModule = OwnedModule
 
 public struct LoweringOptions: Sendable {
     /// Baked-in WASI configuration (WASMAOT_WASI syntax), used when the variable is unset.
     public var wasiDefaults: String = ""
-    /// Called after each function body with (done, total).
+    /// Called after each function body with (1, number of defined functions): add them up. From
+    /// several threads at once when the partitions of a module are lowered in parallel.
     public var progress: (@Sendable (Int, Int) -> Void)? = nil
 
     public init(wasiDefaults: String = "", progress: (@Sendable (Int, Int) -> Void)? = nil) {
@@ -31,46 +20,48 @@ public struct LoweringOptions: Sendable {
     }
 }
 
-/// Validation + lowering stage: the one public entry point.
+/// Validation + lowering stage.
 public enum Lowering {
-    /// Validates every function body of `wasm` and lowers the module to LLVM IR following the
-    /// ABI of Runtime/include/wasmaot_rt.h.
+    /// Validates every function body of `wasm` and lowers the whole module to one LLVM module
+    /// following the ABI of Runtime/include/wasmaot_rt.h.
     public static func lower(_ wasm: WasmModule, options: LoweringOptions = LoweringOptions()) throws(CompileError) -> LoweredModule {
         let context = LLVMContextCreate()!
-        let llvmModule = LLVMModuleCreateWithNameInContext("wasm", context)!
-        let lowered = LoweredModule(context: context, module: llvmModule)
-        let ir = IR(context: context, module: llvmModule)
-        let m = ModuleContext(wasm: wasm, ir: ir)
-
-        for i in 0..<wasm.definedFunctionCount {
-            let typeIndex = Int(wasm.functionTypeIndices[wasm.importedFunctionCount + i])
-            let fn = LLVMAddFunction(llvmModule, "wasm_f\(wasm.importedFunctionCount + i)", m.llvmFunctionTypes[typeIndex])!
-            LLVMSetLinkage(fn, LLVMInternalLinkage)
-            ir.addFunctionAttribute(fn, "nounwind")
-            // A function with a huge frame must not jump over the stack guard.
-            ir.addStringAttribute(fn, "probe-stack", "inline-asm")
-            // Wasm recursion must exhaust the stack and trap; tail-recursion elimination would
-            // turn `(func $f (call $f))` into an endless loop.
-            ir.addStringAttribute(fn, "disable-tail-calls", "true")
-            m.definedFunctions.append(fn)
-        }
-        for (i, segment) in wasm.data.enumerated() {
-            let bytes: ArraySlice<UInt8>
-            switch segment {
-            case .passive(let b): bytes = b
-            case .active(let a): bytes = a.initializer
-            }
-            m.dataSegmentGlobals.append(byteArray(ir, Array(bytes), name: "data\(i)"))
-        }
-        for i in 0..<wasm.definedFunctionCount {
-            let index = UInt32(wasm.importedFunctionCount + i)
-            let lowerer = try FunctionLowerer(module: m, index: index, code: wasm.codes[i])
-            try lowerer.lower(wasm.codes[i])
-            options.progress?(i + 1, wasm.definedFunctionCount)
-        }
-        let initFunction = InitEmitter(m).emit()
-        DescriptorEmitter(m, initFunction: initFunction, wasiDefaults: options.wasiDefaults).emit()
+        let module = LLVMModuleCreateWithNameInContext("wasm", context)!
+        let lowered = LoweredModule(context: context, module: module)
+        try lowerFunctions(wasm, plan: nil, partition: 0, module: module, options: options)
         return lowered
+    }
+
+    /// Validates and lowers partition `partition` of `plan` into a new module in `context` (the
+    /// caller owns both). Partition 0 also gets instantiation, the descriptor and the data
+    /// segments; functions of other partitions are declared and resolved at link time.
+    public static func lower(_ wasm: WasmModule, plan: PartitionPlan, partition: Int, into context: LLVMContextRef,
+                             options: LoweringOptions = LoweringOptions()) throws(CompileError) -> LLVMModuleRef {
+        let module = LLVMModuleCreateWithNameInContext("wasm.\(partition)", context)!
+        do {
+            try lowerFunctions(wasm, plan: plan, partition: partition, module: module, options: options)
+        } catch {
+            LLVMDisposeModule(module)
+            throw error
+        }
+        return module
+    }
+
+    private static func lowerFunctions(_ wasm: WasmModule, plan: PartitionPlan?, partition: Int, module llvmModule: LLVMModuleRef,
+                              options: LoweringOptions) throws(CompileError) {
+        let ir = IR(context: LLVMGetModuleContext(llvmModule), module: llvmModule)
+        let m = ModuleContext(wasm: wasm, ir: ir, plan: plan, partition: partition)
+        let functions = plan.map { $0.partitions[partition].functions } ?? Array(0..<wasm.definedFunctionCount)
+        for j in functions {
+            let index = UInt32(wasm.importedFunctionCount + j)
+            let lowerer = try FunctionLowerer(module: m, index: index, code: wasm.codes[j])
+            try lowerer.lower(wasm.codes[j])
+            options.progress?(1, wasm.definedFunctionCount)
+        }
+        if m.holdsModuleCode {
+            let initFunction = InitEmitter(m).emit()
+            DescriptorEmitter(m, initFunction: initFunction, wasiDefaults: options.wasiDefaults).emit()
+        }
     }
 
     static func byteArray(_ ir: IR, _ bytes: [UInt8], name: String) -> LLVMValueRef {

@@ -9,13 +9,22 @@ final class ModuleContext {
     let wasm: WasmModule
     let ir: IR
     let layout: VMContextLayout
-    /// LLVM function of every defined function (index - importedFunctionCount).
-    var definedFunctions: [LLVMValueRef] = []
     /// LLVM types of every Wasm type (by type index).
     let llvmFunctionTypes: [LLVMTypeRef]
-    /// Private constants holding each data segment's bytes.
-    var dataSegmentGlobals: [LLVMValueRef] = []
+    /// The partition being lowered (nil: the whole module in one LLVM module).
+    let plan: PartitionPlan?
+    let partition: Int
+    /// LLVM functions of the defined functions (index - importedFunctionCount), declared on use.
+    private var functions: [LLVMValueRef?]
+    private var dataSegments: [LLVMValueRef?]
 
+    /// Whether symbols must be visible to the other partitions' objects (hidden, so that nothing
+    /// leaves the executable or shared object).
+    var partitioned: Bool { (plan?.partitions.count ?? 1) > 1 }
+    /// Partition 0 (or the only one) holds instantiation, the descriptor and the data segments.
+    var holdsModuleCode: Bool { partition == 0 }
+
+    func owns(_ definedIndex: Int) -> Bool { plan.map { $0.owner[definedIndex] == partition } ?? true }
     private(set) lazy var trap: (LLVMValueRef, LLVMTypeRef) = {
         let fn = runtimeFunction("wasmaot_trap", ir.void, [ir.i32])
         ir.addFunctionAttribute(fn.0, "noreturn")
@@ -24,12 +33,71 @@ final class ModuleContext {
         return fn
     }()
 
-    init(wasm: WasmModule, ir: IR) {
+    init(wasm: WasmModule, ir: IR, plan: PartitionPlan?, partition: Int) {
         self.wasm = wasm
         self.ir = ir
+        self.plan = plan
+        self.partition = partition
         self.layout = VMContextLayout(wasm)
         self.llvmFunctionTypes = wasm.types.map { ir.functionType($0) }
+        functions = Array(repeating: nil, count: wasm.definedFunctionCount)
+        dataSegments = Array(repeating: nil, count: wasm.data.count)
     }
+
+    /// The LLVM function of defined function `j`: a definition-to-be when this partition owns
+    /// it, else a declaration resolved against its owner's object at link time.
+    func definedFunction(_ j: Int) -> LLVMValueRef {
+        if let f = functions[j] { return f }
+        let index = wasm.importedFunctionCount + j
+        let typeIndex = Int(wasm.functionTypeIndices[index])
+        let fn = LLVMAddFunction(ir.module, "wasm_f\(index)", llvmFunctionTypes[typeIndex])!
+        ir.addFunctionAttribute(fn, "nounwind")
+        if owns(j) {
+            if partitioned {
+                LLVMSetVisibility(fn, LLVMHiddenVisibility)
+            } else {
+                LLVMSetLinkage(fn, LLVMInternalLinkage)
+            }
+            // A function with a huge frame must not jump over the stack guard.
+            ir.addStringAttribute(fn, "probe-stack", "inline-asm")
+            // Wasm recursion must exhaust the stack and trap; tail-recursion elimination would
+            // turn `(func $f (call $f))` into an endless loop.
+            ir.addStringAttribute(fn, "disable-tail-calls", "true")
+        } else {
+            LLVMSetVisibility(fn, LLVMHiddenVisibility)
+        }
+        functions[j] = fn
+        return fn
+    }
+
+    /// The constant holding data segment `k`'s bytes (defined with the module code, declared in
+    /// the other partitions).
+    func dataSegment(_ k: Int) -> LLVMValueRef {
+        if let g = dataSegments[k] { return g }
+        let bytes: ArraySlice<UInt8>
+        switch wasm.data[k] {
+        case .passive(let b): bytes = b
+        case .active(let a): bytes = a.initializer
+        }
+        let name = "wasmaot_data\(k)"
+        let global: LLVMValueRef
+        if holdsModuleCode {
+            global = Lowering.byteArray(ir, Array(bytes), name: name)
+            if partitioned {
+                LLVMSetLinkage(global, LLVMExternalLinkage)
+                LLVMSetVisibility(global, LLVMHiddenVisibility)
+            }
+        } else {
+            global = LLVMAddGlobal(ir.module, LLVMArrayType2(ir.i8, UInt64(bytes.count)), name)!
+            LLVMSetGlobalConstant(global, 1)
+            LLVMSetVisibility(global, LLVMHiddenVisibility)
+        }
+        dataSegments[k] = global
+        return global
+    }
+
+    /// Every defined function, declared (the descriptor lists them all).
+    var allDefinedFunctions: [LLVMValueRef] { (0..<wasm.definedFunctionCount).map(definedFunction) }
 
     /// Declares (once) an external runtime function from wasmaot_rt.h.
     func runtimeFunction(_ name: String, _ ret: LLVMTypeRef, _ params: [LLVMTypeRef]) -> (LLVMValueRef, LLVMTypeRef) {

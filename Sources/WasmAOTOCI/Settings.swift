@@ -18,6 +18,27 @@ public struct Settings: Equatable, Sendable {
     /// Let `wasmaot cache artifact --trust-image-artifacts` use MODULE.wasmaot/<arch> shipped in
     /// the image (checked against module digest, compiler identity and arch); off by default.
     public var trustImageArtifacts = false
+    /// `tiering`: "auto" (default: a module the node has not compiled starts on the baseline tier
+    /// while the optimized tier is built in the background), "optimized-only" (compile the
+    /// optimized tier before the container starts), "baseline-only" (never build the optimized tier).
+    public var tiering: Tiering = .auto
+    /// `background_builds`: optimized-tier builds at once on this node (nil: wasmaot's default, 1).
+    public var backgroundBuilds: Int?
+
+    public enum Tiering: String, Sendable, CaseIterable {
+        case auto
+        case optimizedOnly = "optimized-only"
+        case baselineOnly = "baseline-only"
+
+        /// `wasmaot cache artifact --tier …`
+        public var tierFlag: String {
+            switch self {
+            case .auto: "auto"
+            case .optimizedOnly: "optimized"
+            case .baselineOnly: "baseline"
+            }
+        }
+    }
 
     public init() {}
 
@@ -31,7 +52,8 @@ public struct Settings: Equatable, Sendable {
         return s
     }
 
-    /// The flat `key = value` subset of TOML the file needs: strings ("…" or '…') and booleans;
+    /// The flat `key = value` subset of TOML the file needs: strings ("…" or '…'), booleans and
+    /// non-negative integers;
     /// unknown keys and [tables] are ignored so newer config files still load.
     public mutating func apply(toml: String) {
         for raw in toml.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
@@ -44,6 +66,8 @@ public struct Settings: Equatable, Sendable {
             case "cache_dir": cacheDir = value
             case "wasmaot": compiler = value
             case "trust_image_artifacts": trustImageArtifacts = value == "true"
+            case "tiering": if let t = Tiering(rawValue: value) { tiering = t }
+            case "background_builds": if let n = Int(value), n >= 1 { backgroundBuilds = n }
             default: break
             }
         }
@@ -67,7 +91,8 @@ public struct Settings: Equatable, Sendable {
             return body.firstIndex(of: "'").map { String(body[..<$0]) }
         }
         let word = v.prefix(while: { $0 != " " && $0 != "\t" && $0 != "#" })
-        return word == "true" || word == "false" ? String(word) : nil
+        if word == "true" || word == "false" { return String(word) }
+        return !word.isEmpty && word.allSatisfy({ $0.isASCII && $0.isNumber }) ? String(word) : nil
     }
 
     static func readText(_ path: String) -> String? {

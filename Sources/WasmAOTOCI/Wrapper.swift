@@ -64,7 +64,9 @@ public struct Wrapper {
 
     func cacheArtifact(_ module: String, trustImage: Bool) throws -> String {
         let compiler = try findCompiler()
-        let flags = trustImage ? ["--trust-image-artifacts"] : []
+        var flags = trustImage ? ["--trust-image-artifacts"] : []
+        flags += ["--tier", settings.tiering.tierFlag]
+        if let n = settings.backgroundBuilds { flags += ["--background-jobs", "\(n)"] }
         let r = try System.run(compiler, ["cache", "artifact", module, "--cache-dir", settings.cacheDir] + flags)
         let out = String(decoding: r.stdout, as: UTF8.self).trimmed(" \t\n")
         guard r.status == 0, out.hasPrefix("/") else {

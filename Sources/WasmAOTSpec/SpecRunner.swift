@@ -41,7 +41,7 @@ public struct SpecFileResult: Sendable {
 /// which must be the engine's thread.
 public final class SpecRunner {
     public let engine: Engine
-    public let opt: OptLevel
+    public let profile: CodegenProfile
     public let jobs: Int
     public let verbose: Bool
     /// Called before each command runs with (file name, line, passed so far, failed so far); for
@@ -56,10 +56,10 @@ public final class SpecRunner {
     private let spectestModule: Module
     private var printFunctions: [String: Extern] = [:]
 
-    public init(engine: Engine, opt: OptLevel = .o1, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+    public init(engine: Engine, profile: CodegenProfile = .level(.o1), jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 verbose: Bool = false) throws {
         self.engine = engine
-        self.opt = opt
+        self.profile = profile
         self.jobs = max(1, jobs)
         self.verbose = verbose
         // The spectest memory, table and globals come from a real module, so that they are runtime
@@ -73,7 +73,7 @@ public final class SpecRunner {
               (global (export "global_f32") f32 (f32.const 666.6))
               (global (export "global_f64") f64 (f64.const 666.6)))
             """, features: Self.features)
-        spectestModule = try engine.compile(wasm, opt: opt)
+        spectestModule = try engine.compile(wasm, profile: profile)
         let prints: [(String, String)] = [
             ("print", ":"), ("print_i32", "i:"), ("print_i64", "I:"), ("print_f32", "f:"), ("print_f64", "F:"),
             ("print_i32_f32", "if:"), ("print_f64_f64", "FF:"),
@@ -116,7 +116,7 @@ public final class SpecRunner {
             return
         }
         let script = Script(text: String(decoding: data, as: UTF8.self))
-        let compiler = BackgroundCompiler(engine: engine, opt: opt, sources: script.sources, jobs: jobs)
+        let compiler = BackgroundCompiler(engine: engine, profile: profile, sources: script.sources, jobs: jobs)
         defer { compiler.finish() }
         var execution = Execution(runner: self, compiler: compiler, file: result.name)
         for command in script.commands {
@@ -287,7 +287,7 @@ struct Script {
 /// for module i.
 final class BackgroundCompiler: @unchecked Sendable {
     private let engine: Engine
-    private let opt: OptLevel
+    private let profile: CodegenProfile
     private let sources: [ScriptModule]
     private var results: [Result<Module, EmbedError>?]
     private var next = 0
@@ -295,9 +295,9 @@ final class BackgroundCompiler: @unchecked Sendable {
     private var cancelled = false
     private let condition = NSCondition()
 
-    init(engine: Engine, opt: OptLevel, sources: [ScriptModule], jobs: Int) {
+    init(engine: Engine, profile: CodegenProfile, sources: [ScriptModule], jobs: Int) {
         self.engine = engine
-        self.opt = opt
+        self.profile = profile
         self.sources = sources
         results = Array(repeating: nil, count: sources.count)
         let workers = min(jobs, sources.count)
@@ -324,7 +324,7 @@ final class BackgroundCompiler: @unchecked Sendable {
             condition.unlock()
             guard case .bytes(let bytes) = sources[i] else { continue }
             let r: Result<Module, EmbedError>
-            do { r = .success(try engine.compile(bytes, opt: opt)) } catch { r = .failure(error) }
+            do { r = .success(try engine.compile(bytes, profile: profile)) } catch { r = .failure(error) }
             condition.lock()
             results[i] = r
             condition.broadcast()

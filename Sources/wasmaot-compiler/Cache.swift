@@ -17,41 +17,6 @@ struct CacheOptions: ParsableArguments {
     }
 }
 
-/// Compiles `input` for this machine into the cache, or reuses the cached artifact. With
-/// `verbose` (or WASMAOT_LOG=1) says on stderr whether it was a cache hit. With `fastPath`, also
-/// records the verified artifact for the launcher's next `wasmaot run`.
-func cachedArtifact(input: String, opt: OptLevel, cache: ArtifactCache, verbose: Bool = false,
-                    fastPath: Bool = false) -> (path: String, compiled: Bool) {
-    let started = Date()
-    let record = fastPath ? FastPathRecord(module: input) : nil
-    guard let data = FileManager.default.contents(atPath: input) else { fail("\(input): cannot read file") }
-    let target: TargetSpec
-    do {
-        target = try TargetSpec(architecture: .host, cpu: .native)
-    } catch {
-        fail(error.description)
-    }
-    let identity = WasmAOT.identity()
-    let targetText = "\(target) features=sha256:\(sha256Hex(Data(target.features.utf8)).prefix(16))"
-    let options = "O\(opt.rawValue) emit=exe"
-    let key = CacheKey(module: Array(data), identity: identity, target: targetText, options: options)
-    do {
-        let result = try cache.artifact(for: key, identity: identity, target: targetText, options: options) { temporary in
-            let pipeline = Pipeline(input: input, output: temporary, opt: opt, architecture: .host, cpu: .native, emit: .exe)
-            try pipeline.run()
-        }
-        if verbose || ProcessInfo.processInfo.environment["WASMAOT_LOG"] != nil {
-            let what = result.compiled ? String(format: "compiled in %.2f s", Date().timeIntervalSince(started)) : "cache hit"
-            FileHandle.standardError.write(Data("wasmaot: \(what): \(key.hex.prefix(16)) \(result.path.path)\n".utf8))
-        }
-        record?.write(cacheRoot: cache.root.path, module: input, moduleDigest: key.moduleDigest, opt: opt, artifact: result.path.path,
-                      key: key.hex, identity: identity, target: targetText)
-        return (result.path.path, result.compiled)
-    } catch {
-        fail("\(error)")
-    }
-}
-
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect and maintain the artifact cache used by `wasmaot run`.",
@@ -66,7 +31,7 @@ struct Cache: ParsableCommand {
               wasmaot cache artifact app.wasm        # compile (or reuse) and print the artifact path
               wasmaot cache clear --cache-dir /var/lib/wasmaot/cache
             """,
-        subcommands: [List.self, Info.self, GC.self, Clear.self, Artifact.self]
+        subcommands: [List.self, Info.self, GC.self, Clear.self, Artifact.self, Wait.self, TierUpCommand.self]
     )
 
     struct List: ParsableCommand {
@@ -76,7 +41,7 @@ struct Cache: ParsableCommand {
         func run() {
             let entries = cache.open().list()
             for e in entries {
-                print("\(e.key.prefix(16))  \(formatSize(e.size))  module sha256:\(e.moduleDigest.prefix(16))  \(e.target)  \(e.options)")
+                print("\(e.key.prefix(16))  \(formatSize(e.size))  \(tierText(e.options).padding(toLength: 14, withPad: " ", startingAt: 0))  module sha256:\(e.moduleDigest.prefix(16))  \(e.target)  \(e.options)")
             }
             print("\(entries.count) entries, \(formatSize(entries.reduce(0) { $0 + $1.size }))")
         }
@@ -97,6 +62,7 @@ struct Cache: ParsableCommand {
                     artifact   \(store.root.path)/entries/\(e.key)/artifact
                     size       \(e.size) bytes
                     sha256     \(e.sha256)
+                    tier       \(tierText(e.options))
                     target     \(e.target)
                     options    \(e.options)
                     created    \(e.created)
@@ -131,9 +97,20 @@ struct Cache: ParsableCommand {
     }
 
     struct Artifact: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compile a module for this machine into the cache (or reuse it) and print the artifact path.")
+        static let configuration = CommandConfiguration(
+            abstract: "Compile a module for this machine into the cache (or reuse it) and print the artifact path.",
+            discussion: """
+                With --tier auto (the default) a module the cache has no optimized artifact for gets the
+                baseline tier now and the optimized tier in the background; the next call prints that one.
+
+                Examples:
+                  wasmaot cache artifact app.wasm
+                  wasmaot cache artifact --tier optimized -O3 app.wasm
+                  wasmaot cache artifact --cache-dir /var/lib/wasmaot/cache --trust-image-artifacts app.wasm
+                """)
         @OptionGroup var cache: CacheOptions
-        @Option(name: .customShort("O", allowingJoined: true), help: "Optimization level 0-3.") var optLevel: Int = 2
+        @Option(name: .customShort("O", allowingJoined: true), help: "Optimization level 0-3 of the optimized tier.") var optLevel: Int = 2
+        @OptionGroup var tiers: TierOptions
         @Flag(name: .customLong("trust-image-artifacts"), help: "Use MODULE.wasmaot/<arch> from `compile --for-image` when module digest, compiler identity and architecture match.")
         var trustImageArtifacts = false
         @Flag(name: .shortAndLong, help: "Say on stderr whether the artifact came from the cache.") var verbose = false
@@ -147,9 +124,51 @@ struct Cache: ParsableCommand {
                 if let path = check.path { return print(path) }
                 FileHandle.standardError.write(Data("wasmaot: not using the image artifact: \(check.reason); compiling\n".utf8))
             }
-            print(cachedArtifact(input: input, opt: opt, cache: cache.open(), verbose: verbose, fastPath: true).path)
+            print(tieredArtifact(input: input, choice: tiers.tier, opt: opt, cache: cache.open(), verbose: verbose,
+                                 backgroundJobs: tiers.jobs).path)
         }
     }
+
+    /// The background build of the optimized tier (started by `run` / `cache artifact`).
+    struct TierUpCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "tier-up", abstract: "Build the optimized tier of a module (background builds).",
+                                                        shouldDisplay: false)
+        @OptionGroup var cache: CacheOptions
+        @Option(name: .customShort("O", allowingJoined: true)) var optLevel: Int = 2
+        @Option(name: .customLong("background-jobs")) var jobs: Int = 1
+        @Option(name: .customLong("baseline-key")) var baselineKey: String
+        @Option(name: .customLong("module"), help: "The module's own path (for its fast-path record).") var module: String
+        @Argument(help: "The module bytes to compile.") var source: String
+
+        func run() throws {
+            guard let opt = OptLevel(rawValue: optLevel), baselineKey.allSatisfy(\.isHexDigit) else { throw ExitCode(2) }
+            let status = TierUp.build(cache: cache.open(), baseline: baselineKey, opt: opt, source: source, module: module, jobs: jobs)
+            if status != 0 { throw ExitCode(status) }
+        }
+    }
+
+    struct Wait: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Wait until no background build of the optimized tier is running.",
+            discussion: """
+                Exit status 0 when none is left, 1 after --timeout seconds.
+
+                Examples:
+                  wasmaot run app.wasm && wasmaot cache wait && wasmaot run app.wasm   # second start: optimized
+                """)
+        @OptionGroup var cache: CacheOptions
+        @Option(name: .long, help: "Give up after this many seconds.") var timeout: Double = 3600
+
+        func run() throws {
+            if !TierUp.wait(cache: cache.open(), timeout: timeout) { throw ExitCode(1) }
+        }
+    }
+}
+
+/// "baseline" or "optimized (O2)", from an entry's options text.
+func tierText(_ options: String) -> String {
+    let first = options.split(separator: " ").first.map(String.init) ?? options
+    return first == "baseline" ? "baseline" : "optimized (\(first))"
 }
 
 func formatSize(_ bytes: UInt64) -> String {

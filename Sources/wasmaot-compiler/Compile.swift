@@ -38,6 +38,11 @@ struct Compile: ParsableCommand {
     @Option(name: .customLong("emit"), help: "What to write: exe, obj, asm, llvm-ir.")
     var emit: String = "exe"
 
+    @Option(name: .customLong("tier"), help: ArgumentHelp(
+        "baseline: the quick-to-compile code `wasmaot run` starts first on a cache miss; optimized (default): -O<n>.",
+        valueName: "baseline|optimized"))
+    var tier: Tier = .optimized
+
     @OptionGroup(title: "WASI defaults baked into the executable") var wasi: WASIOptions
 
     func validate() throws {
@@ -57,10 +62,12 @@ struct Compile: ParsableCommand {
         }
     }
 
+    var profile: CodegenProfile { tier == .baseline ? .baseline : .level(OptLevel(rawValue: codegen.optLevel)!) }
+
     func run() throws {
         if forImage { return buildForImage() }
         let pipeline = Pipeline(
-            input: input, output: output!, opt: OptLevel(rawValue: codegen.optLevel)!,
+            input: input, output: output!, profile: profile,
             architecture: codegen.architectures[0], cpu: CPUChoice(cpu),
             emit: Pipeline.Emit(rawValue: emit)!, wasiDefaults: wasi.wasiString)
         do {
@@ -81,8 +88,8 @@ struct Compile: ParsableCommand {
                 // Build (or find) that architecture's runtime first: the identity names its digest.
                 let identity = WasmAOT.identity(for: arch)
                 try ImageArtifacts.publish(module: input, moduleBytes: Array(data), identity: identity, arch: arch.rawValue,
-                                           cpu: CPUChoice(cpu).description, options: "O\(opt.rawValue) emit=exe") { temporary in
-                    try Pipeline(input: input, output: temporary, opt: opt, architecture: arch, cpu: CPUChoice(cpu),
+                                           cpu: CPUChoice(cpu).description, options: "\(profile) emit=exe") { temporary in
+                    try Pipeline(input: input, output: temporary, profile: profile, architecture: arch, cpu: CPUChoice(cpu),
                                  emit: .exe, wasiDefaults: wasi.wasiString).run()
                 }
             } catch {

@@ -20,23 +20,12 @@ struct FastPathRecord {
     /// Best effort: without records the next run just takes the slow path again. Writes the
     /// identity record and the entry's verified stamp (content-addressed lookups), then the
     /// stamp record for this module path.
-    func write(cacheRoot: String, module: String, moduleDigest: String, opt: OptLevel, artifact: String, key: String,
-               identity: String, target: String) {
-        guard let compiler = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return }
-        // Everything the compiler identity (`wasmaot --version`) is made of.
-        var deps = [compiler]
-        if let llvm = Self.loadedLibrary(named: "libLLVM") { deps.append(llvm) }
-        guard let runtime = try? RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple) else { return }
-        deps += runtime.identityInputs
-
+    func write(cacheRoot: String, module: String, key: ArtifactKey, artifact: String) {
+        guard let (compiler, deps) = writeContentRecords(cacheRoot: cacheRoot, key: key, artifact: artifact) else { return }
         var options = [CChar](repeating: 0, count: 64)
-        wafp_options(Int32(opt.rawValue), &options, options.count)
+        wafp_options(ArtifactKey.fastPathLevel(key.profile), &options, options.count)
         let cDeps = deps.map { UnsafePointer(strdup($0)) }
         defer { cDeps.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
-        _ = cDeps.withUnsafeBufferPointer { buffer in
-            wafp_write_identity(cacheRoot, options, compiler, buffer.baseAddress, buffer.count, identity, target)
-        }
-        _ = wafp_write_verified(artifact)
 
         var stamp = moduleStamp
         var checkedAt = stampedAt
@@ -45,12 +34,34 @@ struct FastPathRecord {
             // Written just before we read it (a build step right before `run`): the stamp alone
             // cannot vouch for it, but the content, re-read now that time has passed, can.
             let now = wafp_now_ns()
-            guard let data = FileManager.default.contents(atPath: module), sha256Hex(data) == moduleDigest else { return }
+            guard let data = FileManager.default.contents(atPath: module), sha256Hex(data) == key.key.moduleDigest else { return }
             checkedAt = now
         }
         _ = cDeps.withUnsafeBufferPointer { buffer in
-            wafp_write(cacheRoot, module, &stamp, checkedAt, options, compiler, buffer.baseAddress, buffer.count, artifact, key)
+            wafp_write(cacheRoot, module, &stamp, checkedAt, options, compiler, buffer.baseAddress, buffer.count, artifact, key.key.hex)
         }
+    }
+
+    /// The identity record for the key's options and the entry's verified stamp: enough for the
+    /// launcher to find the artifact by content. Returns the compiler path and identity inputs.
+    @discardableResult
+    func writeContentRecords(cacheRoot: String, key: ArtifactKey, artifact: String) -> (String, [String])? {
+        guard let compiler = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        // Everything the compiler identity (`wasmaot --version`) is made of.
+        var deps = [compiler]
+        if let llvm = Self.loadedLibrary(named: "libLLVM") { deps.append(llvm) }
+        guard let runtime = try? RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple) else { return nil }
+        deps += runtime.identityInputs
+
+        var options = [CChar](repeating: 0, count: 64)
+        wafp_options(ArtifactKey.fastPathLevel(key.profile), &options, options.count)
+        let cDeps = deps.map { UnsafePointer(strdup($0)) }
+        defer { cDeps.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+        _ = cDeps.withUnsafeBufferPointer { buffer in
+            wafp_write_identity(cacheRoot, options, compiler, buffer.baseAddress, buffer.count, key.identity, key.target)
+        }
+        _ = wafp_write_verified(artifact)
+        return (compiler, deps)
     }
 
     /// Path of a shared library mapped into this process, from /proc/self/maps (read line by line:

@@ -13,7 +13,7 @@ struct Pipeline {
 
     var input: String
     var output: String
-    var opt: OptLevel = .o2
+    var profile: CodegenProfile = .level(.o2)
     var architecture: Architecture = .x86_64
     var cpu: CPUChoice = .baseline
     var emit: Emit = .exe
@@ -32,12 +32,14 @@ struct Pipeline {
         guard let data = FileManager.default.contents(atPath: input) else {
             throw Failure(description: "\(input): cannot read file")
         }
+        timing.mark("read")
         let wasm: WasmModule
         do {
             wasm = try WasmModule.decode(bytes: Array(data))
         } catch {
             throw Failure(description: "\(input): \(error)")
         }
+        timing.mark("decode")
         if emit == .exe {
             let imports = wasm.imports.map { imp -> (module: String, name: String, kind: String, type: String) in
                 switch imp.descriptor {
@@ -64,24 +66,21 @@ struct Pipeline {
             }
         }
         let total = wasm.definedFunctionCount
-        let lowered: LoweredModule
-        do {
-            lowered = try Lowering.lower(wasm, options: LoweringOptions(wasiDefaults: wasiDefaults) { done, _ in
-                progress.update("lowering functions \(done)/\(total)")
-            })
-        } catch {
-            throw Failure(description: "\(input): \(error)")
+        let lowered = Counter()
+        let options = LoweringOptions(wasiDefaults: wasiDefaults) { n, _ in
+            let done = lowered.add(n)
+            progress.update("compiling (\(profile)): \(done)/\(total) functions")
         }
         var objects: [[UInt8]]
         do {
-            timing.mark("decode+lower")
-            progress.update("optimizing and emitting (\(architecture.rawValue), O\(opt.rawValue))")
             let target = try TargetSpec(architecture: architecture, cpu: cpu)
             if emit == .exe {
-                objects = try Codegen.emitObjects(lowered.module, target: target, opt: opt, pic: false)
+                objects = try Lowering.compileObjects(wasm, profile: profile, target: target, pic: false, options: options)
             } else {
+                let module = try Lowering.lower(wasm, options: options)
+                timing.mark("decode+lower")
                 let kind: EmitKind = emit == .llvmIR ? .llvmIR : (emit == .asm ? .assembly : .object)
-                objects = [try Codegen.emit(lowered.module, target: target, opt: opt, kind: kind, pic: true)]
+                objects = [try Codegen.emit(module.module, target: target, profile: profile, kind: kind, pic: true)]
             }
         } catch {
             throw Failure(description: "\(input): \(error)")
@@ -92,7 +91,7 @@ struct Pipeline {
             }
             return
         }
-        timing.mark("optimize+codegen (\(objects.count) partition\(objects.count == 1 ? "" : "s"))")
+        timing.mark("decode+lower+optimize+codegen (\(objects.count) partition\(objects.count == 1 ? "" : "s"))")
         progress.update("linking")
         do {
             try Linker.link(objects: objects, runtime: runtime!, output: output, kind: .executable)
@@ -104,6 +103,13 @@ struct Pipeline {
 }
 
 /// Wall time per phase on stderr with WASMAOT_TIMING=1 (for profiling compile time).
+/// A counter shared by worker threads.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func add(_ n: Int) -> Int { lock.withLock { value += n; return value } }
+}
+
 final class PhaseTimer {
     let enabled: Bool
     private var last = Date()
@@ -124,24 +130,30 @@ final class PhaseTimer {
     }
 }
 
-/// One self-overwriting status line on stderr, only when stderr is a terminal.
+/// One self-overwriting status line on stderr, only when stderr is a terminal. Thread-safe
+/// (partitions report from their worker threads).
 final class Progress: @unchecked Sendable {
     let enabled: Bool
     private var shown = false
     private var last = Date.distantPast
+    private let lock = NSLock()
 
     init(enabled: Bool) { self.enabled = enabled }
 
     func update(_ text: String) {
         guard enabled else { return }
-        let now = Date()
-        guard now.timeIntervalSince(last) > 0.1 else { return }
-        last = now
-        FileHandle.standardError.write(Data("\r\u{1B}[K[wasmaot] \(text)".utf8))
-        shown = true
+        lock.withLock {
+            let now = Date()
+            guard now.timeIntervalSince(last) > 0.1 else { return }
+            last = now
+            FileHandle.standardError.write(Data("\r\u{1B}[K[wasmaot] \(text)".utf8))
+            shown = true
+        }
     }
 
     func finish() {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        lock.withLock {
+            if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        }
     }
 }

@@ -10,14 +10,21 @@ struct Run: ParsableCommand {
             not one of them (or everything after `--`) goes to the guest. The guest's argv[0] is the
             module path as given. The exit status is the guest's (134 on a trap).
 
+            Tiers: the first run of a module compiles a quick baseline tier and starts it; the
+            optimized tier (-O, default 2) is built in the background, at low priority, and every
+            later run starts that one. --tier optimized waits for the optimized tier instead;
+            `wasmaot cache wait` waits for background builds.
+
             Examples:
               wasmaot run hello.wasm
               wasmaot run --dir . app.wasm input.txt
               wasmaot run app.wasm --dir /data::/ --env A=1 -- --guest-flag
+              wasmaot run --tier optimized -O3 app.wasm
             """
     )
 
     @OptionGroup var codegen: CodegenOptions
+    @OptionGroup var tiers: TierOptions
     @OptionGroup(title: "WASI") var wasi: WASIOptions
 
     @Flag(name: .customLong("bench-timing"), help: "Print the time between bench.start and bench.end to stderr.")
@@ -44,8 +51,8 @@ struct Run: ParsableCommand {
         var guestArgs = arguments
         try consumeTrailingOptions(&guestArgs)
         // Compiled once per (module, compiler, CPU, options); later runs start the cached artifact.
-        let artifact = cachedArtifact(input: input, opt: OptLevel(rawValue: codegen.optLevel)!, cache: cache.open(), verbose: verbose,
-                                      fastPath: true)
+        let artifact = tieredArtifact(input: input, choice: tiers.tier, opt: OptLevel(rawValue: codegen.optLevel)!, cache: cache.open(),
+                                      verbose: verbose, backgroundJobs: tiers.jobs)
         var config = wasi.wasiString
         if benchTiming { config += " --bench-timing" }
         var environment = ProcessInfo.processInfo.environment
@@ -72,12 +79,17 @@ struct Run: ParsableCommand {
                 let e = try value()
                 guard e.contains("=") else { throw ValidationError("--env expects K=V, got '\(e)'") }
                 wasi.env.append(e)
+            case "--tier":
+                let t = try value()
+                guard let choice = TierChoice(rawValue: t) else { throw ValidationError("--tier expects auto, baseline or optimized, got '\(t)'") }
+                tiers.tier = choice
             case "--inherit-env": wasi.inheritEnv = true; args.removeFirst()
             case "--bench-timing": benchTiming = true; args.removeFirst()
             case "-v", "--verbose": verbose = true; args.removeFirst()
             default:
                 if first.hasPrefix("--dir=") { wasi.dirs.append(String(first.dropFirst(6))); args.removeFirst() }
                 else if first.hasPrefix("--env=") { wasi.env.append(String(first.dropFirst(6))); args.removeFirst() }
+                else if first.hasPrefix("--tier="), let choice = TierChoice(rawValue: String(first.dropFirst(7))) { tiers.tier = choice; args.removeFirst() }
                 else { return }
             }
         }

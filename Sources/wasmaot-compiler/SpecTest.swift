@@ -57,7 +57,7 @@ struct SpecTest: ParsableCommand {
         } else {
             let runner: SpecRunner
             do {
-                runner = try SpecRunner(engine: try Engine(), opt: OptLevel(rawValue: optLevel)!, jobs: jobs, verbose: verbose)
+                runner = try SpecRunner(engine: try Engine(), profile: .level(OptLevel(rawValue: optLevel)!), jobs: jobs, verbose: verbose)
             } catch {
                 fail("cannot start the spec runner: \(error)")
             }

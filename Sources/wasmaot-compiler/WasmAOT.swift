@@ -131,3 +131,5 @@ func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     exit(1)
 }
+
+extension Tier: ExpressibleByArgument {}

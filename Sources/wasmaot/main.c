@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "wasmaot_fastpath.h"
@@ -90,8 +92,11 @@ static int add_word(text *t, const char *w) {
     return text_add(t, "'", 1);
 }
 
+enum tier { TIER_AUTO, TIER_BASELINE, TIER_OPTIMIZED };
+
 typedef struct {
     int opt_level, verbose, inherit_env, bench_timing;
+    enum tier tier;
     const char *cache_dir;
     text wasi;
 } run_options;
@@ -143,10 +148,28 @@ static int opt_level_option(int argc, char **argv, int *i, run_options *o) {
     return 1;
 }
 
+/// `--tier auto|baseline|optimized` and `--background-jobs N` (only the compiler schedules
+/// builds); 1 taken, 0 not it, -1 to fall back (a bad value: the compiler words the error).
+static int tier_option(int argc, char **argv, int *i, run_options *o) {
+    int missing = 0;
+    const char *v;
+    if ((v = option_value(argc, argv, i, "--tier", &missing))) {
+        if (!strcmp(v, "auto")) o->tier = TIER_AUTO;
+        else if (!strcmp(v, "baseline")) o->tier = TIER_BASELINE;
+        else if (!strcmp(v, "optimized")) o->tier = TIER_OPTIMIZED;
+        else return -1;
+        return 1;
+    }
+    if (missing) return -1;
+    if ((v = option_value(argc, argv, i, "--background-jobs", &missing))) return *v >= '0' && *v <= '9' ? 1 : -1;
+    return missing ? -1 : 0;
+}
+
 /// Options before the module (what ArgumentParser accepts there); 1 taken, 0 not an option, -1 fall back.
 static int leading_option(int argc, char **argv, int *i, run_options *o) {
     int r = wasi_option(argc, argv, i, o);
     if (r) return r;
+    if ((r = tier_option(argc, argv, i, o))) return r;
     const char *a = argv[*i];
     int missing = 0;
     const char *v;
@@ -180,8 +203,37 @@ static void touch_entry(const char *artifact) {
     }
 }
 
-/// `wasmaot cache artifact [--cache-dir D] [-O N] MODULE` (what wasmaot-oci calls at every
-/// container create): answered by content when the cache already holds a verified artifact.
+/// A verified artifact of `module` for `options`, by its path's stamp record or by content.
+static int lookup(const char *root, const char *module, const char *options, char *artifact, size_t artifact_size,
+                  char *key, size_t key_size) {
+    return wafp_lookup(root, module, options, compiler_path, artifact, artifact_size, key, key_size) == 0 ||
+           wafp_lookup_content(root, module, options, compiler_path, artifact, artifact_size, key, key_size) == 0;
+}
+
+/// The artifact to start for the tier choice, if the launcher can decide alone: the optimized
+/// tier when it is there; with `auto` otherwise the baseline tier, but only while its optimized
+/// build is running (or has failed for good) — else the compiler schedules that build. *tier_out:
+/// "optimized" or "baseline". 1 found, 0 not (exec the compiler).
+static int tiered_lookup(const run_options *o, const char *root, const char *module, char *artifact, size_t artifact_size,
+                         char *key, size_t key_size, const char **tier_out) {
+    char options[64];
+    if (o->tier != TIER_BASELINE) {
+        wafp_options(o->opt_level, options, sizeof options);
+        if (lookup(root, module, options, artifact, artifact_size, key, key_size)) {
+            *tier_out = "optimized";
+            return 1;
+        }
+        if (o->tier == TIER_OPTIMIZED) return 0;
+    }
+    wafp_options(-1, options, sizeof options);
+    if (!lookup(root, module, options, artifact, artifact_size, key, key_size)) return 0;
+    if (o->tier == TIER_AUTO && wafp_tierup_pending(root, key, o->opt_level) != 1) return 0;
+    *tier_out = "baseline";
+    return 1;
+}
+
+/// `wasmaot cache artifact [--cache-dir D] [-O N] [--tier T] MODULE` (what wasmaot-oci calls at
+/// every container create): answered by content when the cache already holds a verified artifact.
 /// Returns only when the fast path does not apply.
 static void fast_cache_artifact(int argc, char **argv) {
     run_options o = {.opt_level = 2};
@@ -194,19 +246,46 @@ static void fast_cache_artifact(int argc, char **argv) {
         int r = opt_level_option(argc, argv, &i, &o);
         if (r < 0) return;
         if (r > 0) continue;
+        if ((r = tier_option(argc, argv, &i, &o)) < 0) return;
+        if (r > 0) continue;
         if (a[0] == '-' || module) return; // --trust-image-artifacts, -v, --help, …: the compiler's
         module = a;
         i++;
     }
-    char root[PATH_MAX], options[64], artifact[PATH_MAX], key[128];
+    char root[PATH_MAX], artifact[PATH_MAX], key[128];
+    const char *tier;
     if (!module || cache_root(&o, root, sizeof root)) return;
-    wafp_options(o.opt_level, options, sizeof options);
-    if (wafp_lookup(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key) &&
-        wafp_lookup_content(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key))
-        return;
+    if (!tiered_lookup(&o, root, module, artifact, sizeof artifact, key, sizeof key, &tier)) return;
     touch_entry(artifact);
     printf("%s\n", artifact);
     exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+/// `wasmaot __background COMMAND ARGS...`: starts COMMAND detached — own session, reparented to
+/// init (no zombie under a long-running caller), stdio on /dev/null, no inherited descriptors
+/// (conmon's sync pipes, a caller's output pipe), nice 19 and the idle I/O class — and returns at
+/// once. The compiler uses it for background builds of the optimized tier.
+static _Noreturn void background(int argc, char **argv) {
+    if (argc < 3) exit(2);
+    pid_t child = fork();
+    if (child < 0) exit(1);
+    if (child == 0) {
+        setsid();
+        if (fork() != 0) _exit(0);
+        wafp_lower_priority();
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        closefrom(3);
+        execv(argv[2], argv + 2);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    exit(0);
 }
 
 /// Returns only when the fast path does not apply.
@@ -222,19 +301,18 @@ static void fast_run(int argc, char **argv) {
     while (i < argc) { // options right after the module, up to the first guest argument or `--`
         if (!strcmp(argv[i], "--")) { i++; break; }
         if ((r = wasi_option(argc, argv, &i, &o)) < 0) return;
+        if (r == 0 && (r = tier_option(argc, argv, &i, &o)) < 0) return;
         if (r == 0) break;
     }
     if (o.inherit_env && add_word(&o.wasi, "--inherit-env")) return;
     if (o.bench_timing && text_add(&o.wasi, " --bench-timing", 15)) return;
 
-    char root[PATH_MAX], options[64], artifact[PATH_MAX], key[128];
+    char root[PATH_MAX], artifact[PATH_MAX], key[128];
+    const char *tier;
     if (cache_root(&o, root, sizeof root)) return;
-    wafp_options(o.opt_level, options, sizeof options);
-    if (wafp_lookup(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key) &&
-        wafp_lookup_content(root, module, options, compiler_path, artifact, sizeof artifact, key, sizeof key))
-        return;
+    if (!tiered_lookup(&o, root, module, artifact, sizeof artifact, key, sizeof key, &tier)) return;
     touch_entry(artifact);
-    if (o.verbose) fprintf(stderr, "wasmaot: cache hit (fast path): %.16s %s\n", key, artifact);
+    if (o.verbose) fprintf(stderr, "wasmaot: cache hit (fast path, %s tier): %.16s %s\n", tier, key, artifact);
 
     // argv: the module path as given, then the guest's arguments; env: ours + WASMAOT_WASI.
     char **args = calloc((size_t)(argc - i) + 2, sizeof *args);
@@ -256,6 +334,7 @@ static void fast_run(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "__background")) background(argc, argv);
     find_compiler();
     if (argc >= 2 && !strcmp(argv[1], "run")) fast_run(argc, argv);
     if (argc >= 3 && !strcmp(argv[1], "cache") && !strcmp(argv[2], "artifact")) fast_cache_artifact(argc, argv);

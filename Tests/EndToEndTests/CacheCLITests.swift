@@ -29,9 +29,10 @@ final class CacheCLITests: XCTestCase {
         let wasm = try watFile(hello, in: dir)
         let env = ["WASMAOT_CACHE_DIR": cacheDir.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
 
-        // Eight concurrent cold runs: one compile, one entry, all print and exit 7.
-        let results = concurrentMap(Array(0..<8), width: 8) { _ in try? WasmAOT.run(["-v", wasm.path], environment: env) }
-        XCTAssertEqual(results.filter { $0?.stderrText.contains("wasmaot: compiled in") == true }.count, 1,
+        // Eight concurrent cold runs: one compile, one entry, all print and exit 7. (One tier:
+        // TierTests has the same with both tiers.)
+        let results = concurrentMap(Array(0..<8), width: 8) { _ in try? WasmAOT.run(["-v", "--tier", "optimized", wasm.path], environment: env) }
+        XCTAssertEqual(results.filter { $0?.stderrText.contains("wasmaot: compiled (optimized tier) in") == true }.count, 1,
                        results.map { $0?.stderrText ?? "" }.joined())
         for r in results {
             XCTAssertEqual(r?.status, 7, r?.summary ?? "no result")
@@ -45,14 +46,14 @@ final class CacheCLITests: XCTestCase {
 
         // A warm run reuses the artifact untouched and says so.
         Thread.sleep(forTimeInterval: 1.1)
-        let warm = try WasmAOT.run(["--verbose", wasm.path], environment: env)
+        let warm = try WasmAOT.run(["--verbose", "--tier", "optimized", wasm.path], environment: env)
         XCTAssertEqual(warm.status, 7)
         XCTAssertTrue(warm.stderrText.hasPrefix("wasmaot: cache hit"), warm.stderrText)
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: artifact.path)[.modificationDate] as? Date, built)
 
         // A tampered artifact is never executed: it is discarded and rebuilt.
         try Data("#!/bin/sh\necho tampered\n".utf8).write(to: artifact)
-        let r = try WasmAOT.run([wasm.path], environment: env)
+        let r = try WasmAOT.run(["--tier", "optimized", wasm.path], environment: env)
         XCTAssertEqual(r.status, 7, r.summary)
         XCTAssertEqual(r.stdoutText, "cached\n")
         XCTAssertEqual(try entries(cacheDir).count, 1)

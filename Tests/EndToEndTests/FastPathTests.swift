@@ -4,7 +4,8 @@ import XCTest
 
 /// The `wasmaot` launcher starts a cached artifact itself (no compiler process) when its fast-path
 /// record still matches; any change to the module, artifact, compiler inputs or options sends it
-/// back to the compiler, which re-verifies and rebuilds.
+/// back to the compiler, which re-verifies and rebuilds. These tests pin `--tier optimized` (one
+/// artifact per module); TierTests covers the two tiers.
 final class FastPathTests: XCTestCase {
     private func printer(_ word: String) -> String {
         """
@@ -36,8 +37,8 @@ final class FastPathTests: XCTestCase {
     private func warm(_ args: [String], env: [String: String], cwd: URL? = nil) throws -> ProcessResult {
         var last: ProcessResult? = nil
         for _ in 0..<3 {
-            let r = try WasmAOT.run(["-v"] + args, cwd: cwd, environment: env)
-            if r.stderrText.contains("cache hit (fast path)") { return r }
+            let r = try WasmAOT.run(["-v", "--tier", "optimized"] + args, cwd: cwd, environment: env)
+            if r.stderrText.contains("cache hit (fast path, optimized tier)") { return r }
             last = r
             Thread.sleep(forTimeInterval: 0.1)
         }
@@ -50,16 +51,16 @@ final class FastPathTests: XCTestCase {
         let cache = dir.appendingPathComponent("cache")
         let wasm = try watFile(printer("one"), in: dir)
         Thread.sleep(forTimeInterval: 0.1)
-        let first = try WasmAOT.run(["-v", wasm.path], environment: environment(cache))
+        let first = try WasmAOT.run(["-v", "--tier", "optimized", wasm.path], environment: environment(cache))
         XCTAssertEqual(first.stdoutText, "one\n", first.summary)
-        XCTAssertTrue(first.stderrText.contains("compiled in"), first.summary)
+        XCTAssertTrue(first.stderrText.contains("compiled (optimized tier) in"), first.summary)
 
-        let second = try WasmAOT.run(["-v", wasm.path], environment: environment(cache))
+        let second = try WasmAOT.run(["-v", "--tier", "optimized", wasm.path], environment: environment(cache))
         XCTAssertEqual(second.status, 0, second.summary)
         XCTAssertEqual(second.stdoutText, "one\n")
-        XCTAssertTrue(second.stderrText.hasPrefix("wasmaot: cache hit (fast path): "), second.summary)
+        XCTAssertTrue(second.stderrText.hasPrefix("wasmaot: cache hit (fast path, optimized tier): "), second.summary)
         // Exactly two programs ran: the launcher and the artifact (no compiler in between).
-        if let execs = try programsStarted(["run", wasm.path], cache: cache) {
+        if let execs = try programsStarted(["run", "--tier", "optimized", wasm.path], cache: cache) {
             XCTAssertEqual(execs.count, 2, execs.joined(separator: "\n"))
             XCTAssertFalse(execs.contains { $0.contains("wasmaot-compiler") }, execs.joined(separator: "\n"))
         }
@@ -72,9 +73,9 @@ final class FastPathTests: XCTestCase {
         try handle.write(contentsOf: Data(edited))
         try handle.close()
         try FileManager.default.setAttributes([.modificationDate: original], ofItemAtPath: wasm.path)
-        let third = try WasmAOT.run(["-v", wasm.path], environment: environment(cache))
+        let third = try WasmAOT.run(["-v", "--tier", "optimized", wasm.path], environment: environment(cache))
         XCTAssertEqual(third.stdoutText, "two\n", third.summary)
-        XCTAssertTrue(third.stderrText.contains("compiled in"), third.summary)
+        XCTAssertTrue(third.stderrText.contains("compiled (optimized tier) in"), third.summary)
         let fourth = try warm([wasm.path], env: environment(cache))
         XCTAssertEqual(fourth.stdoutText, "two\n", fourth.summary)
     }
@@ -92,17 +93,17 @@ final class FastPathTests: XCTestCase {
         var junk = Data("#!/bin/sh\necho tampered\n".utf8)
         junk.append(Data(count: size - junk.count))
         try junk.write(to: URL(fileURLWithPath: artifact))
-        let rebuilt = try WasmAOT.run(["-v", wasm.path], environment: environment(cache))
+        let rebuilt = try WasmAOT.run(["-v", "--tier", "optimized", wasm.path], environment: environment(cache))
         XCTAssertEqual(rebuilt.stdoutText, "ok\n", rebuilt.summary)
-        XCTAssertTrue(rebuilt.stderrText.contains("compiled in"), rebuilt.summary)
+        XCTAssertTrue(rebuilt.stderrText.contains("compiled (optimized tier) in"), rebuilt.summary)
 
         // `cache clear` empties entries and records alike.
         let clear = try Proc.run(try Paths.wasmaot(), ["cache", "clear", "--cache-dir", cache.path])
         XCTAssertEqual(clear.status, 0, clear.summary)
         XCTAssertFalse(FileManager.default.fileExists(atPath: cache.appendingPathComponent("fast").path))
-        let again = try WasmAOT.run(["-v", wasm.path], environment: environment(cache))
+        let again = try WasmAOT.run(["-v", "--tier", "optimized", wasm.path], environment: environment(cache))
         XCTAssertEqual(again.stdoutText, "ok\n", again.summary)
-        XCTAssertTrue(again.stderrText.contains("compiled in"), again.summary)
+        XCTAssertTrue(again.stderrText.contains("compiled (optimized tier) in"), again.summary)
     }
 
     /// Same bytes at another path (a container's copy of an image layer): found by content, and
@@ -111,26 +112,26 @@ final class FastPathTests: XCTestCase {
         let dir = try makeTempDir("fastcontent")
         let cache = dir.appendingPathComponent("cache")
         let wasm = try watFile(printer("content"), in: dir)
-        let first = try WasmAOT.run(["-v", wasm.path], environment: environment(cache))
-        XCTAssertTrue(first.stderrText.contains("compiled in"), first.summary)
+        let first = try WasmAOT.run(["-v", "--tier", "optimized", wasm.path], environment: environment(cache))
+        XCTAssertTrue(first.stderrText.contains("compiled (optimized tier) in"), first.summary)
         let other = dir.appendingPathComponent("rootfs/app")
         try FileManager.default.createDirectory(at: other.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: wasm, to: other)
-        let copy = try WasmAOT.run(["-v", other.path], environment: environment(cache))
+        let copy = try WasmAOT.run(["-v", "--tier", "optimized", other.path], environment: environment(cache))
         XCTAssertEqual(copy.stdoutText, "content\n", copy.summary)
-        XCTAssertTrue(copy.stderrText.hasPrefix("wasmaot: cache hit (fast path): "), copy.summary)
+        XCTAssertTrue(copy.stderrText.hasPrefix("wasmaot: cache hit (fast path, optimized tier): "), copy.summary)
 
-        let artifact = try Proc.run(try Paths.wasmaot(), ["cache", "artifact", "--cache-dir", cache.path, other.path])
+        let artifact = try Proc.run(try Paths.wasmaot(), ["cache", "artifact", "--tier", "optimized", "--cache-dir", cache.path, other.path])
         XCTAssertEqual(artifact.status, 0, artifact.summary)
         XCTAssertTrue(copy.stderrText.contains(artifact.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)), artifact.summary)
-        if let execs = try programsStarted(["cache", "artifact", "--cache-dir", cache.path, other.path], cache: cache) {
+        if let execs = try programsStarted(["cache", "artifact", "--tier", "optimized", "--cache-dir", cache.path, other.path], cache: cache) {
             XCTAssertEqual(execs.count, 1, execs.joined(separator: "\n")) // the launcher alone
         }
         // Different bytes at that path: not the cached artifact.
         try Data(try wat2wasm(printer("changed"))).write(to: other)
-        let changed = try WasmAOT.run(["-v", other.path], environment: environment(cache))
+        let changed = try WasmAOT.run(["-v", "--tier", "optimized", other.path], environment: environment(cache))
         XCTAssertEqual(changed.stdoutText, "changed\n", changed.summary)
-        XCTAssertTrue(changed.stderrText.contains("compiled in"), changed.summary)
+        XCTAssertTrue(changed.stderrText.contains("compiled (optimized tier) in"), changed.summary)
     }
 
     /// The launcher must hand over argv, environment and preopens exactly as the compiler does.
@@ -143,8 +144,8 @@ final class FastPathTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.1)
         let args = ["--env", "E2E_ALPHA=a b", "--env=E2E_WEIRD=it's \"q\" $HOME \\", "--dir", ".", "args_env.wasm",
                     "--env", "E2E_BETA=", "--", "-v", "x y", "", "--dir"]
-        let slow = try WasmAOT.run(["-v"] + args, cwd: dir, environment: environment(cache))
-        XCTAssertTrue(slow.stderrText.contains("compiled in"), slow.summary)
+        let slow = try WasmAOT.run(["-v", "--tier", "optimized"] + args, cwd: dir, environment: environment(cache))
+        XCTAssertTrue(slow.stderrText.contains("compiled (optimized tier) in"), slow.summary)
         let fast = try warm(args, env: environment(cache), cwd: dir)
         XCTAssertEqual(fast.stdoutText, slow.stdoutText)
         XCTAssertEqual(fast.status, slow.status)
@@ -153,9 +154,9 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(slow.status, 5) // argv: module, -v, "x y", "", --dir
 
         // Another -O level is another artifact: not served by this record.
-        let o0 = try WasmAOT.run(["-v", "-O0"] + args, cwd: dir, environment: environment(cache))
+        let o0 = try WasmAOT.run(["-v", "--tier", "optimized", "-O0"] + args, cwd: dir, environment: environment(cache))
         XCTAssertEqual(o0.stdoutText, slow.stdoutText)
-        XCTAssertTrue(o0.stderrText.contains("compiled in"), o0.summary)
+        XCTAssertTrue(o0.stderrText.contains("compiled (optimized tier) in"), o0.summary)
         // Options only the compiler knows still work through the launcher.
         let help = try Proc.run(try Paths.wasmaot(), ["run", "--help"])
         XCTAssertEqual(help.status, 0)

@@ -48,16 +48,27 @@ final class SandboxTests: XCTestCase {
         }
     }
 
-    /// The official wasi-testsuite (72 wasip1 tests), through Runtime/test/wasi-testsuite.sh.
+    /// The official wasi-testsuite (72 wasip1 tests), through Runtime/test/wasi-testsuite.sh, at
+    /// -O2 and at the baseline tier.
     func testOfficialWasiTestsuite() throws {
+        try runWasiTestsuite(opt: "-O2")
+    }
+
+    func testOfficialWasiTestsuiteAtBaselineTier() throws {
+        try runWasiTestsuite(opt: "--tier=baseline")
+    }
+
+    private func runWasiTestsuite(opt: String) throws {
         let corpus = Paths.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpora/wasi-testsuite")
         guard FileManager.default.fileExists(atPath: corpus.path) else {
             throw XCTSkip("wasi-testsuite corpus missing at \(corpus.path) (../shared beside the project)")
         }
         let script = Paths.packageRoot.appendingPathComponent("Runtime/test/wasi-testsuite.sh")
-        let r = try Proc.run("/bin/bash", [script.path, try Paths.wasmaot()], environment: ProcessInfo.processInfo.environment, timeout: 1200)
+        var env = ProcessInfo.processInfo.environment
+        env["WASI_TS_OPT"] = opt
+        let r = try Proc.run("/bin/bash", [script.path, try Paths.wasmaot()], environment: env, timeout: 1200)
         let last = r.stdoutText.split(separator: "\n").last.map(String.init) ?? ""
-        print("wasi-testsuite: \(last)")
+        print("wasi-testsuite (\(opt)): \(last)")
         XCTAssertEqual(last, "72 passed, 0 failed", r.stdoutText + r.stderrText)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// Positive semantics: WAT modules print results through fd_write (one value per line) or report
-/// through proc_exit; every module runs at -O0 (no folding) and -O2 (everything constant-folded).
+/// through proc_exit; every module runs at -O0 (no folding), -O2 (everything constant-folded) and the baseline tier.
 final class SemanticsTests: XCTestCase {
     /// Imports + memory + printing helpers: $i32/$i64 print signed decimal, $f32/$f64 print the
     /// bit pattern as 0x + 8/16 hex digits, $nan prints 1 if an f64 is a NaN. Scratch: bytes 0..64.
@@ -48,12 +48,12 @@ final class SemanticsTests: XCTestCase {
         (func $nan (param f64) (call $i32 (f64.ne (local.get 0) (local.get 0))))
         """#
 
-    /// Runs `(module prelude extra (func _start body))` at -O0 and -O2 and checks stdout
+    /// Runs `(module prelude extra (func _start body))` at -O0, -O2 and the baseline tier and checks stdout
     /// against `expected` (one line each) and the exit status.
     private func check(_ body: String, extra: String = "(memory 1)", expected: [String], status: Int32 = 0,
                        file: StaticString = #filePath, line: UInt = #line) throws {
         let source = "(module \(Self.prelude)\n\(extra)\n(func (export \"_start\")\n\(body)))"
-        for opt in ["-O0", "-O2"] {
+        for opt in ["-O0", "-O2", "--tier=baseline"] {
             let r = try runWAT(source, opt: opt)
             XCTAssertEqual(r.status, status, "\(opt): \(r.summary)", file: file, line: line)
             let got = r.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)

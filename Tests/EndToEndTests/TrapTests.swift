@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// Each module traps in `_start`; the executable must exit 134 with `wasm trap: <kind>` on stderr.
-/// Every case is compiled at -O0 and -O2 (constant operands must not let the optimizer fold a
+/// Every case is compiled at -O0, -O2 and the baseline tier (constant operands must not let the optimizer fold a
 /// trap away, e.g. `drop (i32.load OOB)` or a division by a constant zero).
 final class TrapTests: XCTestCase {
     static let oob = "out of bounds memory access"
@@ -23,7 +23,7 @@ final class TrapTests: XCTestCase {
                 (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 32)))
                 \(body)))
             """
-        for opt in ["-O0", "-O2"] {
+        for opt in ["-O0", "-O2", "--tier=baseline"] {
             let r = try runWAT(source, opt: opt)
             guard r.status == 134 else {
                 XCTFail("\(opt): expected a trap (\(kind)) from `\(body.prefix(120))`; got \(r.summary)", file: file, line: line)
@@ -74,7 +74,7 @@ final class TrapTests: XCTestCase {
     }
 
     func testZeroPageMemory() throws {
-        for opt in ["-O0", "-O2"] {
+        for opt in ["-O0", "-O2", "--tier=baseline"] {
             let r = try runWAT("(module (memory 0) (func (export \"_start\") (drop (i32.load (i32.const 0)))))", opt: opt)
             XCTAssertEqual(r.status, 134, "\(opt): \(r.summary)")
             XCTAssertEqual(r.stderrText, "wasm trap: \(Self.oob)\n", opt)

@@ -57,7 +57,7 @@ final class SpecSuiteTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: dir) else {
             throw XCTSkip("spec corpus not found at \(dir) (expected ../shared/corpora/spec/wasm-2.0 next to the package)")
         }
-        let runner = try SpecRunner(engine: try Engine(), opt: .o1)
+        let runner = try SpecRunner(engine: try Engine(), profile: .level(.o1))
         for (name, commands) in [("address.wast", 260), ("linking.wast", 132), ("imports.wast", 178)] {
             let r = runner.run(path: "\(dir)/\(name)")
             print(r.summary)

@@ -62,6 +62,18 @@ final class RewriteTests: XCTestCase {
         XCTAssertEqual(s.delegate, "/usr/bin/runc")
         XCTAssertEqual(s.cacheDir, "/srv/cache")
         XCTAssertTrue(s.trustImageArtifacts)
+        XCTAssertEqual(s.tiering, .auto)
+        XCTAssertNil(s.backgroundBuilds)
+        s.apply(toml: """
+            tiering = "optimized-only"
+            background_builds = 2
+            """)
+        XCTAssertEqual(s.tiering, .optimizedOnly)
+        XCTAssertEqual(s.tiering.tierFlag, "optimized")
+        XCTAssertEqual(s.backgroundBuilds, 2)
+        s.apply(toml: "tiering = \"baseline-only\"\nbackground_builds = 0")
+        XCTAssertEqual(s.tiering.tierFlag, "baseline")
+        XCTAssertEqual(s.backgroundBuilds, 2, "0 builds is not a setting: kept")
         XCTAssertEqual(Settings.load(environment: ["WASMAOT_OCI_CONFIG": "/nonexistent", "WASMAOT_OCI_DELEGATE": "/x"]).delegate, "/x")
         XCTAssertEqual(Settings.load(environment: ["WASMAOT_OCI_CONFIG": "/nonexistent"]).cacheDir, "/var/lib/wasmaot/cache")
     }

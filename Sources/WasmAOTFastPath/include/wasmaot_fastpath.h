@@ -34,8 +34,20 @@ uint64_t wafp_cpu_fingerprint(void);
 /// compiler with an unchanged version string still gets fresh cache keys. 0, or -1 if absent.
 int wafp_build_id(char *hex, size_t size);
 
-/// "O<level> emit=exe": the codegen options part of the cache key for `run`.
+/// The codegen options part of the cache key for `run` and `cache artifact`: "O<level> emit=exe"
+/// for the optimized tier, "baseline emit=exe" for the baseline tier (opt_level < 0).
 void wafp_options(int opt_level, char *buf, size_t size);
+
+/// Tier-up state of a baseline entry (see Sources/wasmaot-compiler/Tiers.swift): the background
+/// build of the optimized tier at `opt_level` for the module whose baseline key is `baseline_key`
+/// holds ROOT/tierup/<baseline_key>-O<level>.lock while it runs (queued or compiling), and leaves
+/// ROOT/tierup/<baseline_key>-O<level>.failed when it could not build the optimized tier.
+/// Returns 1 if a build holds the lock or has failed for good (nothing to schedule), 0 if none is
+/// known (the caller lets the compiler schedule one), -1 on error.
+int wafp_tierup_pending(const char *cache_root, const char *baseline_key, int opt_level);
+
+/// Background builds: lower this process's CPU (nice 19) and I/O (idle class) priority.
+void wafp_lower_priority(void);
 
 /// The record file for (module, options, compiler, runtime dir) under `cache_root`.
 /// Returns 0, or -1 if a path does not resolve or the result does not fit.
