@@ -98,6 +98,7 @@ typedef struct {
     int opt_level, verbose, inherit_env, bench_timing;
     enum tier tier;
     const char *cache_dir;
+    const char *jobs; // --background-jobs, a positive decimal number, or NULL
     text wasi;
 } run_options;
 
@@ -161,7 +162,12 @@ static int tier_option(int argc, char **argv, int *i, run_options *o) {
         return 1;
     }
     if (missing) return -1;
-    if ((v = option_value(argc, argv, i, "--background-jobs", &missing))) return *v >= '0' && *v <= '9' ? 1 : -1;
+    if ((v = option_value(argc, argv, i, "--background-jobs", &missing))) {
+        // Only plain positive numbers here; anything else is the compiler's to word.
+        if (!*v || strlen(v) > 6 || strspn(v, "0123456789") != strlen(v) || atoi(v) < 1) return -1;
+        o->jobs = v;
+        return 1;
+    }
     return missing ? -1 : 0;
 }
 
@@ -261,17 +267,24 @@ static void fast_cache_artifact(int argc, char **argv) {
     exit(fflush(stdout) == 0 ? 0 : 1);
 }
 
-/// `wasmaot __background COMMAND ARGS...`: starts COMMAND detached — own session, reparented to
-/// init (no zombie under a long-running caller), stdio on /dev/null, no inherited descriptors
-/// (conmon's sync pipes, a caller's output pipe), nice 19 and the idle I/O class — and returns at
-/// once. The compiler uses it for background builds of the optimized tier.
+/// `wasmaot __background [--keep-fd 3] COMMAND ARGS...`: starts COMMAND detached — own session,
+/// reparented to init (no zombie under a long-running caller), stdio on /dev/null, no inherited
+/// descriptors (conmon's sync pipes, a caller's output pipe) except fd 3 with --keep-fd 3 (the
+/// build's lock, taken by the scheduler), nice 19 and the idle I/O class — and returns once it is
+/// forked off. The compiler uses it for background builds of the optimized tier.
 static _Noreturn void background(int argc, char **argv) {
-    if (argc < 3) exit(2);
+    int first = 2, keep = 0;
+    if (argc >= 4 && !strcmp(argv[2], "--keep-fd") && !strcmp(argv[3], "3")) {
+        keep = 1;
+        first = 4;
+    }
+    if (argc <= first) exit(2);
     pid_t child = fork();
     if (child < 0) exit(1);
     if (child == 0) {
         setsid();
-        if (fork() != 0) _exit(0);
+        pid_t grandchild = fork();
+        if (grandchild != 0) _exit(grandchild < 0 ? 1 : 0);
         wafp_lower_priority();
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null >= 0) {
@@ -279,13 +292,41 @@ static _Noreturn void background(int argc, char **argv) {
             dup2(null, 1);
             dup2(null, 2);
         }
-        closefrom(3);
-        execv(argv[2], argv + 2);
+        closefrom(keep ? 4 : 3);
+        execv(argv[first], argv + first);
         _exit(127);
     }
     int status;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-    exit(0);
+    exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+/// A miss of a `run` whose command line this launcher has fully understood: the compiler gets it
+/// already parsed (`wasmaot-compiler __run`, see ColdRun.swift), which skips its argument parser
+/// (a few ms of Swift reflection on every cold start). The same options in a fixed order:
+///   __run CACHE_DIR|"" OPT_LEVEL auto|baseline|optimized JOBS|"" VERBOSE(0|1) WASMAOT_WASI MODULE ARGS...
+static _Noreturn void cold_run(const run_options *o, const char *module, int nargs, char **args, char *argv0) {
+    char level[4];
+    snprintf(level, sizeof level, "%d", o->opt_level);
+    static const char *tiers[] = {"auto", "baseline", "optimized"};
+    char **argv = calloc((size_t)nargs + 10, sizeof *argv);
+    if (!argv) {
+        fprintf(stderr, "error: out of memory\n");
+        exit(1);
+    }
+    int k = 0;
+    argv[k++] = argv0;
+    argv[k++] = "__run";
+    argv[k++] = (char *)(o->cache_dir ? o->cache_dir : "");
+    argv[k++] = level;
+    argv[k++] = (char *)tiers[o->tier];
+    argv[k++] = (char *)(o->jobs ? o->jobs : "");
+    argv[k++] = o->verbose ? "1" : "0";
+    argv[k++] = o->wasi.data ? o->wasi.data : "";
+    argv[k++] = (char *)module;
+    for (int j = 0; j < nargs; j++) argv[k++] = args[j];
+    argv[k] = NULL;
+    exec_compiler(argv);
 }
 
 /// Returns only when the fast path does not apply.
@@ -310,7 +351,8 @@ static void fast_run(int argc, char **argv) {
     char root[PATH_MAX], artifact[PATH_MAX], key[128];
     const char *tier;
     if (cache_root(&o, root, sizeof root)) return;
-    if (!tiered_lookup(&o, root, module, artifact, sizeof artifact, key, sizeof key, &tier)) return;
+    if (!tiered_lookup(&o, root, module, artifact, sizeof artifact, key, sizeof key, &tier))
+        cold_run(&o, module, argc - i, argv + i, argv[0]);
     touch_entry(artifact);
     if (o.verbose) fprintf(stderr, "wasmaot: cache hit (fast path, %s tier): %.16s %s\n", tier, key, artifact);
 

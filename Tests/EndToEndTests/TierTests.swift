@@ -74,6 +74,18 @@ final class TierTests: XCTestCase {
         return (lines.filter { $0.contains("  baseline  ") }.count, lines.filter { $0.contains("  optimized (O2)  ") }.count)
     }
 
+    /// Whether some `tierup/*-O2.lock` is held by a build.
+    private func buildLockHeld(_ cacheDir: URL) throws -> Bool {
+        let tierup = cacheDir.appendingPathComponent("tierup")
+        for name in try FileManager.default.contentsOfDirectory(atPath: tierup.path) where name.hasSuffix("-O2.lock") {
+            let fd = open(tierup.appendingPathComponent(name).path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            if flock(fd, LOCK_SH | LOCK_NB) != 0 { return true }
+        }
+        return false
+    }
+
     private func logLines(_ cacheDir: URL) -> [String] {
         let text = (try? String(contentsOf: cacheDir.appendingPathComponent("tierup/log"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init)
@@ -89,6 +101,9 @@ final class TierTests: XCTestCase {
         XCTAssertEqual(cold.stdoutText, "tiered\n")
         XCTAssertTrue(cold.stderrText.contains("compiled (baseline tier) in"), cold.summary)
         XCTAssertTrue(cold.stderrText.contains("optimized tier (O2) scheduled in the background"), cold.summary)
+        // "Scheduled" means the build is visible from then on: its lock is held (taken by the
+        // scheduler and handed over), or it is already done. `cache wait` relies on that.
+        XCTAssertTrue(try buildLockHeld(cacheDir) || tiers(cacheDir).optimized == 1, "a scheduled build is not visible yet")
 
         try waitForBackground(cacheDir)
         XCTAssertEqual(try tiers(cacheDir).baseline, 1)
