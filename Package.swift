@@ -22,10 +22,20 @@ let llvmStaticComponents = """
     DebugInfoDWARF Object TextAPI MCParser IRReader AsmParser MC DebugInfoCodeView BitReader Core Remarks \
     BitstreamReader BinaryFormat TargetParser Support Demangle
     """.split(separator: " ").map { "-lLLVM\($0)" }
+/// lld as a library (liblld-19-dev: in-process links, no linker process per artifact) and what
+/// its ELF driver needs beyond the compiler's components (LTO support, option tables).
+let lldEntryPoints = ["_ZN3lld7lldMainEN4llvm8ArrayRefIPKcEERNS0_11raw_ostreamES6_NS1_INS_9DriverDefEEE",
+                      "_ZN3lld3elf4linkEN4llvm8ArrayRefIPKcEERNS1_11raw_ostreamES7_bb"]
+    .flatMap { ["-Xlinker", "--undefined=\($0)"] }  // the shim refers to them weakly: pull them in
+let lldStatic = ["-llldELF", "-llldCommon", "-lLLVMX86AsmParser", "-lLLVMAArch64AsmParser", "-lLLVMLTO", "-lLLVMOption", "-lLLVMExtensions", "-lLLVMObjCARCOpts",
+                 "-lLLVMPasses", "-lLLVMCoroutines", "-lLLVMipo", "-lLLVMInstrumentation", "-lLLVMLinker", "-lLLVMIRPrinter",
+                 "-lLLVMFrontendOpenMP", "-lLLVMFrontendOffloading"]
 let compilerLink: [LinkerSetting] = [
     .linkedLibrary("LLVM-19", .when(configuration: .debug)),
-    .unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-Xlinker", "--start-group"]
-                 + llvmStaticComponents.flatMap { ["-Xlinker", $0] }
+    .unsafeFlags(lldEntryPoints + ["-Xlinker", "-llldELF", "-Xlinker", "-llldCommon", "-Xlinker", "-lz", "-Xlinker", "-l:libzstd.so.1"],
+                 .when(configuration: .debug)),
+    .unsafeFlags(lldEntryPoints + ["-static-stdlib", "-Xclang-linker", "-no-pie", "-Xlinker", "--start-group"]
+                 + (lldStatic + llvmStaticComponents).flatMap { ["-Xlinker", $0] }
                  + ["-Xlinker", "-lz", "-Xlinker", "-l:libzstd.so.1", "-Xlinker", "--end-group",
                     "-Xlinker", "--start-group", "-Xlinker", "-lFoundationInternationalization", "-Xlinker", "-lFoundationEssentials",
                     "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-lswiftSynchronization",
@@ -53,14 +63,19 @@ let package = Package(
         .systemLibrary(name: "CLLVM", path: "Sources/CLLVM"),
         // Module model, decoding (WasmKit's WasmParser) and module-level validation.
         .target(name: "WasmAOTCore", dependencies: [.product(name: "WasmParser", package: "WasmKit")]),
+        // The few things LLVM's C API lacks (C++ behind a C header): per-partition register allocator choice.
+        .target(name: "CLLVMShim", cxxSettings: [.unsafeFlags(["-I\(llvmInclude)", "-fno-rtti", "-fno-exceptions", "-O2",
+                                                                 "-D__STDC_CONSTANT_MACROS", "-D__STDC_FORMAT_MACROS", "-D__STDC_LIMIT_MACROS"])],
+                linkerSettings: llvmLink),
         // Thin wrappers over llvm-c: context/module/builder, passes, target machines, emission.
-        .target(name: "WasmAOTCodegen", dependencies: ["CLLVM"], swiftSettings: llvmSwift, linkerSettings: llvmLink),
+        .target(name: "WasmAOTCodegen", dependencies: ["CLLVM", "CLLVMShim"], swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Function-body validation fused with LLVM IR emission.
         .target(name: "WasmAOTLower", dependencies: ["WasmAOTCore", "WasmAOTCodegen", "CLLVM", "CWasmAOTRuntime",
                                                       .product(name: "WasmParser", package: "WasmKit")],
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Object + runtime archive → static executable.
-        .target(name: "WasmAOTLink", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "WasmAOTLink", dependencies: ["CLLVMShim", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: llvmSwift),
         .systemLibrary(name: "CWasmAOTRuntime", path: "Sources/CWasmAOTRuntime"),
         // In-process embedding: compile to a shared object, dlopen, instantiate, invoke via libffi.
         .target(name: "WasmAOTEmbed", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "CWasmAOTRuntime",
@@ -110,5 +125,6 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", "wasmaot-compiler", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),
         // podman/buildah/containerd driving wasmaot-oci end to end (each suite skips without its engine).
         .testTarget(name: "ContainerTests", dependencies: ["wasmaot", "wasmaot-compiler", "wasmaot-oci"]),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -1,4 +1,5 @@
 import CLLVM
+import CLLVMShim
 import Foundation
 
 /// What `Codegen.emit` produces.
@@ -165,7 +166,11 @@ public enum Codegen {
             var buffer: LLVMMemoryBufferRef? = nil
             var error: UnsafeMutablePointer<CChar>? = nil
             let fileType = kind == .object ? LLVMObjectFile : LLVMAssemblyFile
-            if LLVMTargetMachineEmitToMemoryBuffer(machine, module, fileType, &error, &buffer) != 0 {
+            // Objects through the shim: it picks the register allocator per module (profile).
+            let failed = kind == .object
+                ? wasmaot_emit_object(machine, module, profile.greedyRegisterAllocation, &error, &buffer) != 0
+                : LLVMTargetMachineEmitToMemoryBuffer(machine, module, fileType, &error, &buffer) != 0
+            if failed {
                 let text = error.map { String(cString: $0) } ?? "unknown"
                 LLVMDisposeMessage(error)
                 throw CodegenError("LLVM code generation failed: \(text)")

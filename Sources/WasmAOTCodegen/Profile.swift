@@ -17,13 +17,21 @@ public enum Tier: String, Sendable, CaseIterable {
 /// Chosen by measurement (README, "Compile time"); every profile keeps the Wasm semantics of
 /// the lowering (traps, NaN bits, stack checks), only the quality of the code differs.
 public enum CodegenProfile: Hashable, Sendable, CustomStringConvertible {
-    /// The baseline tier, and functions too large for the optimizing pipeline: locals promoted to
-    /// registers (SROA), then LLVM's -O0 code generator (FastISel, the fast register allocator).
-    /// Measured against richer variants (README, "Tiers"): early CSE + instcombine + simplifycfg
-    /// and the greedy allocator made the code 1.2-1.8x faster but cost 1.5-3x the compile time
-    /// (and superlinear time on huge switches), which loses on a cold start; without SROA, loops
-    /// that keep values in locals ran up to 2x slower.
+    /// The baseline tier: locals promoted to registers and one cheap clean-up round (SROA, early
+    /// CSE, instcombine, simplifycfg), then LLVM's -O0 instruction selector (FastISel) with the
+    /// greedy register allocator. Chosen by measurement (README, "Tiers"): against SROA + the
+    /// fast allocator, loops ran 1.3-2.2x faster for 1.2-2x the compile time; the greedy
+    /// allocator is what superlinear in a function's size, so huge functions take
+    /// `baselineHuge` (PartitionPlan).
     case baseline
+    /// The baseline tier's huge functions: SROA, FastISel and the fast register allocator —
+    /// linear in the function's size (one 323 KB function: 0.5 s instead of 1.7 s).
+    case baselineHuge
+    /// Functions too large for the optimizing pipeline (PartitionPlan's huge functions at
+    /// -O2/-O3): a short IR pipeline, then FastISel with the greedy register allocator (LLVM's
+    /// optimizing passes, instruction selection and machine passes are superlinear in a
+    /// function's size: 4-15 s for one 60 KB function of shootout-ed25519).
+    case reduced
     /// `-O<n>`. O0, O1 and O3 are LLVM's `default<On>` pipelines; O2 is the optimized tier's
     /// pipeline for code an optimizing compiler already produced (see `optimizedPipeline`).
     case level(OptLevel)
@@ -31,49 +39,80 @@ public enum CodegenProfile: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .baseline: "baseline"
+        case .baselineHuge: "baseline-huge"
+        case .reduced: "reduced"
         case .level(let o): "O\(o.rawValue)"
         }
     }
 
-    /// The optimized tier's IR pipeline. Wasm from clang/rustc/Go has been inlined, unrolled and
-    /// simplified once already; what pays off again is what the lowering leaves to LLVM (locals
-    /// in allocas, redundant vmctx/memory-base loads, trap checks) and what Wasm cannot express
-    /// (vector code, addressing modes). Measured pass by pass against `default<O2>`: the inliner,
-    /// the CGSCC re-simplification loop, loop unswitching, jump threading, IPSCCP and the second
-    /// instcombine rounds cost a large share of the time and won ≤ 1% of throughput.
-    public static let optimizedPipeline = [
-        "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>",
-        "reassociate,loop-mssa(licm<allowspeculation>),gvn,sccp,bdce,instcombine<no-verify-fixpoint>",
-        "dse,adce,simplifycfg,loop-simplify,lcssa,loop-rotate,indvars,loop-vectorize,loop-load-elim",
-        "instcombine<no-verify-fixpoint>,simplifycfg<forward-switch-cond;switch-range-to-icmp;switch-to-lookup>",
-        "slp-vectorizer,instcombine<no-verify-fixpoint>,loop-mssa(licm),alignment-from-assumptions,loop-sink,instsimplify,div-rem-pairs)",
-    ].joined(separator: ",")
+    /// Whether this profile belongs to the baseline tier.
+    public var isBaseline: Bool { self == .baseline || self == .baselineHuge }
 
-    static let baselinePipeline = "function(sroa)"
+    /// What a plan's huge functions (PartitionPlan) are compiled with under this profile.
+    public var forHugeFunctions: CodegenProfile {
+        switch self {
+        case .baseline, .baselineHuge: .baselineHuge
+        default: .reduced
+        }
+    }
+
+    /// The optimized tier's IR pipeline: LLVM's `default<O2>`. Measured against hand-made
+    /// function pipelines for Wasm that an optimizing compiler already produced (the README,
+    /// "Tiers and compile time"): dropping the inliner and the interprocedural passes saved 20-25%
+    /// of the compile time but lost 3% of throughput (10-40% on TinyGo, C string code and
+    /// ed25519); dropping SLP vectorization or the second jump-threading/CVP/constraint rounds
+    /// saved nothing measurable. Compile time is cut elsewhere: parallel partitions, a linear
+    /// pipeline for huge functions (`reduced`), the static compiler and the link.
+    static let optimizedPipeline = "default<O2>"
+
+    /// Huge functions: promote locals, one round of CSE and instcombine — the rest of the O2
+    /// pipeline was superlinear on them (5 s of IR passes for one 53 KB switch function).
+    static let reducedPipeline = "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>)"
+
+    static let baselinePipeline = "function(sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg)"
+    static let baselineHugePipeline = "function(sroa)"
 
     /// The `LLVMRunPasses` pipeline text (`WASMAOT_PASSES_<PROFILE>` overrides it: a developer
-    /// knob for measuring candidate pipelines, not a user setting).
+    /// knob for measuring candidate pipelines, not a user setting; `-` in the profile name is `_`).
     var irPipeline: String {
-        if let override = Environment.value("WASMAOT_PASSES_\(description.uppercased())"), !override.isEmpty { return override }
+        if let override = Environment.value("WASMAOT_PASSES_\(knobName)"), !override.isEmpty { return override }
         switch self {
         case .baseline: return Self.baselinePipeline
+        case .baselineHuge: return Self.baselineHugePipeline
+        case .reduced: return Self.reducedPipeline
         case .level(.o2): return Self.optimizedPipeline
         case .level(let o): return "default<O\(o.rawValue)>"
         }
     }
 
+    private var knobName: String { description.uppercased().replacingOccurrences(of: "-", with: "_") }
+
     var codegenLevel: LLVMCodeGenOptLevel {
+        // Developer knob, like WASMAOT_PASSES_<PROFILE>: WASMAOT_CODEGEN_<PROFILE>=0..3.
+        if let v = Environment.value("WASMAOT_CODEGEN_\(knobName)"), let n = Int(v), (0...3).contains(n) {
+            return [LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault, LLVMCodeGenLevelAggressive][n]
+        }
         switch self {
-        case .baseline, .level(.o0): LLVMCodeGenLevelNone
-        case .level(.o1): LLVMCodeGenLevelLess
-        case .level(.o2): LLVMCodeGenLevelDefault
-        case .level(.o3): LLVMCodeGenLevelAggressive
+        case .baseline, .baselineHuge, .reduced, .level(.o0): return LLVMCodeGenLevelNone
+        case .level(.o1): return LLVMCodeGenLevelLess
+        case .level(.o2): return LLVMCodeGenLevelDefault
+        case .level(.o3): return LLVMCodeGenLevelAggressive
+        }
+    }
+
+    /// The greedy register allocator at code generation level None (FastISel); the optimizing
+    /// levels use it anyway. Knob: WASMAOT_GREEDY_<PROFILE>=0|1.
+    var greedyRegisterAllocation: Int32 {
+        if let v = Environment.value("WASMAOT_GREEDY_\(knobName)") { return v == "1" ? 1 : 0 }
+        switch self {
+        case .baseline, .reduced: return 1
+        case .baselineHuge, .level: return 0
         }
     }
 
     var vectorize: Bool {
         switch self {
-        case .level(.o2), .level(.o3): true
+        case .reduced, .level(.o2), .level(.o3): true
         default: false
         }
     }
@@ -85,4 +124,33 @@ enum Environment {
         guard let v = getenv(name) else { return nil }
         return String(cString: v)
     }
+}
+
+/// Developer timeline of one compiler process (WASMAOT_TIMELINE=1): milliseconds since the
+/// process started, per named point, on stderr. For finding where a cold start's time goes.
+public enum Timeline {
+    public static let enabled = Environment.value("WASMAOT_TIMELINE") != nil
+
+    public static func mark(_ what: @autoclosure () -> String) {
+        guard enabled else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        // The process start time in clock ticks since boot (field 22 of /proc/self/stat).
+        let ms = Double(now.tv_sec) * 1000 + Double(now.tv_nsec) / 1e6 - startMilliseconds
+        let line = Array(String(format: "wasmaot: timeline %7.2f ms %@\n", ms, what()).utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    private static let startMilliseconds: Double = {
+        guard let f = fopen("/proc/self/stat", "r") else { return 0 }
+        defer { fclose(f) }
+        var buffer = [CChar](repeating: 0, count: 1024)
+        guard fgets(&buffer, Int32(buffer.count), f) != nil else { return 0 }
+        let text = String(cString: buffer)
+        guard let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state): field 22 is fields[19].
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return 0 }
+        return ticks * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }()
 }

@@ -14,6 +14,13 @@ public struct RuntimeArchive: Sendable {
     /// Files whose change changes the archive: the archive itself and, when it is rebuilt from
     /// source on demand, the source folders and files (a new or edited file must be noticed).
     public var identityInputs: [String] {
+        if let known = Self.lock.withLock({ Self.inputsMemo[path] }) { return known }
+        let inputs = listIdentityInputs()
+        Self.lock.withLock { Self.inputsMemo[path] = inputs }
+        return inputs
+    }
+
+    private func listIdentityInputs() -> [String] {
         var inputs = [path]
         guard let source = sourceDirectory else { return inputs }
         for sub in ["src", "include"] {
@@ -40,7 +47,19 @@ public struct RuntimeArchive: Sendable {
         URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("libwasmaot_rt.so").path
     }
 
+    /// Memo of `locate` per triple: a compile asks for the archive several times (identity,
+    /// toolchain check, link, fast-path records), and the answer does not change in one process.
+    nonisolated(unsafe) private static var located: [String: RuntimeArchive] = [:]
+    private static let lock = NSLock()
+
     public static func locate(gnuTriple: String) throws(LinkError) -> RuntimeArchive {
+        if let known = lock.withLock({ located[gnuTriple] }) { return known }
+        let archive = try locateUncached(gnuTriple: gnuTriple)
+        lock.withLock { located[gnuTriple] = archive }
+        return archive
+    }
+
+    private static func locateUncached(gnuTriple: String) throws(LinkError) -> RuntimeArchive {
         let name = "libwasmaot_rt.a"
         if let dir = ProcessInfo.processInfo.environment["WASMAOT_RUNTIME_DIR"] {
             let path = "\(dir)/\(gnuTriple)/\(name)"
@@ -73,6 +92,9 @@ public struct RuntimeArchive: Sendable {
         return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// The files of `identityInputs`, listed once per process.
+    nonisolated(unsafe) private static var inputsMemo: [String: [String]] = [:]
+
     static func sourceDirectory(startingAt exeDir: URL) -> String? {
         var candidates = [exeDir]
         candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent())
@@ -101,8 +123,12 @@ public struct RuntimeArchive: Sendable {
         return true
     }
 
+    /// stat(2)'s mtime (FileManager's attributes also resolve owner and group names: a passwd and
+    /// group lookup per file, ~0.1 ms each, on every cold start).
     static func modificationDate(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
     }
 
     static func build(source: String, gnuTriple: String) throws(LinkError) {

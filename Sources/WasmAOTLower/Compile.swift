@@ -1,4 +1,5 @@
 import CLLVM
+import Foundation
 import WasmAOTCodegen
 import WasmAOTCore
 
@@ -9,14 +10,30 @@ extension PartitionPlan.Policy {
     /// millisecond. Above 48 KB a single function costs the optimizing pipeline seconds (LLVM's
     /// passes and instruction selection are superlinear in function size: one 60 KB function of
     /// shootout-ed25519 took 14 s at default<O2>), so the optimizing levels compile such
-    /// functions with the baseline pipeline instead.
+    /// functions with the `reduced` profile in partitions of their own.
+    ///
+    /// The baseline tier compiles functions up to 8 KB with the greedy register allocator
+    /// (`baseline`) and larger ones with the fast one (`baselineHuge`): greedy's cost grows
+    /// superlinearly with a function's size.
+    ///
+    /// Developer knobs for measuring the split (not settings: the artifact depends on them):
+    /// WASMAOT_PARTITION_KB (target per partition), WASMAOT_HUGE_KB (functions above it are
+    /// huge; 0: none), WASMAOT_IMPORT_BYTES (inlinable copies of small callees across partitions;
+    /// off by default: up to +4% throughput in one run, within noise in another, for 20-80% more
+    /// compile time).
     public init(profile: CodegenProfile) {
-        switch profile {
-        case .baseline, .level(.o0), .level(.o1):
-            self.init(targetCost: 24 << 10, maximumPartitions: 64, hugeFunctionBytes: nil)
-        case .level(.o2), .level(.o3):
-            self.init(targetCost: 24 << 10, maximumPartitions: 64, hugeFunctionBytes: 48 << 10, reducedCostPercent: 40)
+        let knob = { (name: String) -> Int? in getenv(name).flatMap { Int(String(cString: $0)) } }
+        let defaults: (partition: Int, huge: Int?, percent: Int, budget: Int?) = switch profile {
+        case .baseline, .baselineHuge: (8, 8, 40, 32)
+        case .reduced, .level(.o0), .level(.o1): (24, nil, 100, nil)
+        case .level(.o2), .level(.o3): (24, 48, 40, nil)
         }
+        let huge = knob("WASMAOT_HUGE_KB").map { $0 == 0 ? nil : $0 } ?? defaults.huge
+        let budget = knob("WASMAOT_GREEDY_BUDGET_KB").map { $0 == 0 ? nil : $0 } ?? defaults.budget
+        let imports = profile.isBaseline ? nil : knob("WASMAOT_IMPORT_BYTES").flatMap { $0 == 0 ? nil : $0 }
+        self.init(targetCost: (knob("WASMAOT_PARTITION_KB") ?? defaults.partition) << 10, maximumPartitions: 64,
+                  hugeFunctionBytes: huge.map { $0 << 10 }, reducedCostPercent: defaults.percent, importBytes: imports,
+                  fullProfileBudget: profile.isBaseline ? budget.map { $0 << 10 } : nil)
     }
 }
 
@@ -28,7 +45,7 @@ extension Lowering {
     public static func compileObjects(_ wasm: WasmModule, profile: CodegenProfile, target: TargetSpec, pic: Bool,
                                       options: LoweringOptions = LoweringOptions(), threads: Int? = nil) throws -> [[UInt8]] {
         let plan = PartitionPlan(wasm, policy: PartitionPlan.Policy(profile: profile))
-        let jobs = plan.partitions.map { PartitionJob(profile: $0.reduced ? .baseline : profile, cost: $0.cost) }
+        let jobs = plan.partitions.map { PartitionJob(profile: $0.reduced ? profile.forHugeFunctions : profile, cost: $0.cost) }
         do {
             return try Codegen.emitObjects(jobs, target: target, pic: pic, threads: threads) { index, context in
                 try Lowering.lower(wasm, plan: plan, partition: index, into: context, options: options)

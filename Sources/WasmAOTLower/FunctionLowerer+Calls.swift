@@ -21,6 +21,7 @@ extension FunctionLowerer {
             result = callThroughRecord(record, llvmType, args)
         } else {
             let callee = m.definedFunction(Int(f) - m.wasm.importedFunctionCount)
+            m.directCallees.insert(Int(f) - m.wasm.importedFunctionCount)
             result = ir.call(llvmType, callee, [vmctx] + args.map { value($0) })
         }
         pushResults(ft.results, result)

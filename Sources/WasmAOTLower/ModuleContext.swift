@@ -17,6 +17,8 @@ final class ModuleContext {
     /// LLVM functions of the defined functions (index - importedFunctionCount), declared on use.
     private var functions: [LLVMValueRef?]
     private var dataSegments: [LLVMValueRef?]
+    /// Defined functions called directly from the bodies lowered so far.
+    var directCallees = Set<Int>()
 
     /// Whether symbols must be visible to the other partitions' objects (hidden, so that nothing
     /// leaves the executable or shared object).
@@ -67,6 +69,17 @@ final class ModuleContext {
             LLVMSetVisibility(fn, LLVMHiddenVisibility)
         }
         functions[j] = fn
+        return fn
+    }
+
+    /// Makes defined function `j` (owned by another partition) an `available_externally`
+    /// definition here: its body is lowered into this module too, so the optimizer may inline
+    /// it, and it is dropped before code generation (the owner's object has the real one).
+    func importFunction(_ j: Int) -> LLVMValueRef {
+        let fn = definedFunction(j)
+        LLVMSetLinkage(fn, LLVMAvailableExternallyLinkage)
+        ir.addStringAttribute(fn, "probe-stack", "inline-asm")
+        ir.addStringAttribute(fn, "disable-tail-calls", "true")
         return fn
     }
 

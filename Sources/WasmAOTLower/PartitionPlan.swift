@@ -1,4 +1,5 @@
 import WasmAOTCore
+import WasmParser
 
 /// How a module's functions are split into partitions that are lowered, optimized and compiled
 /// independently (each in its own LLVM context, on whichever core is free) and linked together.
@@ -25,6 +26,9 @@ public struct PartitionPlan: Sendable {
     public var partitions: [Partition]
     /// Owning partition of each defined function.
     public var owner: [Int]
+    /// Direct callees up to this body size owned by another partition are copied into the
+    /// caller's partition as `available_externally` definitions (inlining across partitions).
+    public var importBytes: Int?
 
     public struct Policy: Sendable {
         /// Aim for partitions of about this estimated cost…
@@ -35,12 +39,22 @@ public struct PartitionPlan: Sendable {
         public var hugeFunctionBytes: Int?
         /// Cost of a huge function's byte relative to an ordinary one's, in percent.
         public var reducedCostPercent: Int
+        /// See PartitionPlan.importBytes (nil: no copies, for pipelines that do not inline).
+        public var importBytes: Int?
+        /// At most this many bytes of (non-huge) function bodies get the full profile; the rest
+        /// are compiled like huge ones. Functions with a loop or a call to themselves come first,
+        /// smallest first (what a better register allocation pays off on, cheapest first). nil:
+        /// no limit. The baseline tier's budget for its greedy register allocator.
+        public var fullProfileBudget: Int?
 
-        public init(targetCost: Int, maximumPartitions: Int, hugeFunctionBytes: Int?, reducedCostPercent: Int = 100) {
+        public init(targetCost: Int, maximumPartitions: Int, hugeFunctionBytes: Int?, reducedCostPercent: Int = 100, importBytes: Int? = nil,
+                    fullProfileBudget: Int? = nil) {
             self.targetCost = targetCost
             self.maximumPartitions = maximumPartitions
             self.hugeFunctionBytes = hugeFunctionBytes
             self.reducedCostPercent = reducedCostPercent
+            self.importBytes = importBytes
+            self.fullProfileBudget = fullProfileBudget
         }
 
         /// Everything in one partition (embedding, `--emit llvm-ir`).
@@ -54,9 +68,24 @@ public struct PartitionPlan: Sendable {
         let count = wasm.definedFunctionCount
         var ordinary: [(index: Int, cost: Int)] = []
         var huge: [(index: Int, cost: Int)] = []
+        var full = [Bool](repeating: true, count: count)
+        if let limit = policy.hugeFunctionBytes {
+            for j in 0..<count where wasm.codes[j].expression.count > limit { full[j] = false }
+        }
+        if let budget = policy.fullProfileBudget {
+            let eligible = (0..<count).filter { full[$0] }
+            if eligible.reduce(0, { $0 + wasm.codes[$1].expression.count }) > budget {
+                let hot = Self.repeats(wasm, eligible)
+                var left = budget
+                for j in eligible.sorted(by: { (hot[$0] == true ? 0 : 1, wasm.codes[$0].expression.count, $0) < (hot[$1] == true ? 0 : 1, wasm.codes[$1].expression.count, $1) }) {
+                    let bytes = wasm.codes[j].expression.count
+                    if bytes <= left { left -= bytes } else { full[j] = false }
+                }
+            }
+        }
         for j in 0..<count {
             let bytes = wasm.codes[j].expression.count
-            if let limit = policy.hugeFunctionBytes, bytes > limit {
+            if !full[j] {
                 huge.append((j, (Self.perFunctionCost + bytes) * policy.reducedCostPercent / 100))
             } else {
                 ordinary.append((j, Self.perFunctionCost + bytes))
@@ -112,5 +141,35 @@ public struct PartitionPlan: Sendable {
         }
         self.partitions = partitions
         self.owner = owner
+        importBytes = policy.importBytes
     }
+
+    /// For each of `functions`: whether its body has a `loop` or calls itself (a body that does
+    /// not parse counts as neither; the lowering reports the error).
+    static func repeats(_ wasm: WasmModule, _ functions: [Int]) -> [Int: Bool] {
+        var result: [Int: Bool] = [:]
+        for j in functions {
+            var scan = RepeatScan(own: UInt32(wasm.importedFunctionCount + j))
+            var parser = ExpressionParser(code: wasm.codes[j])
+            do {
+                while !scan.found, let visit = try parser.parse() { try visit(visitor: &scan) }
+            } catch {}
+            result[j] = scan.found
+        }
+        return result
+    }
+}
+
+/// Looks for a `loop` or a call of the function to itself.
+private struct RepeatScan: AnyInstructionVisitor {
+    typealias VisitorError = CompileError
+    let own: UInt32
+    var found = false
+    var binaryOffset: Int = 0
+
+    init(own: UInt32) { self.own = own }
+
+    mutating func visit(_ instruction: Instruction) throws(VisitorError) {}
+    mutating func visitLoop(blockType: BlockType) throws(VisitorError) { found = true }
+    mutating func visitCall(functionIndex: UInt32) throws(VisitorError) { if functionIndex == own { found = true } }
 }

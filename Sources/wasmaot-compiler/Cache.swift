@@ -137,12 +137,14 @@ struct Cache: ParsableCommand {
         @Option(name: .customShort("O", allowingJoined: true)) var optLevel: Int = 2
         @Option(name: .customLong("background-jobs")) var jobs: Int = 1
         @Option(name: .customLong("baseline-key")) var baselineKey: String
+        @Option(name: .customLong("lock-fd"), help: "The build's lock, taken by the scheduler and inherited.") var lockFD: Int32?
         @Option(name: .customLong("module"), help: "The module's own path (for its fast-path record).") var module: String
         @Argument(help: "The module bytes to compile.") var source: String
 
         func run() throws {
             guard let opt = OptLevel(rawValue: optLevel), baselineKey.allSatisfy(\.isHexDigit) else { throw ExitCode(2) }
-            let status = TierUp.build(cache: cache.open(), baseline: baselineKey, opt: opt, source: source, module: module, jobs: jobs)
+            let status = TierUp.build(cache: cache.open(), baseline: baselineKey, opt: opt, source: source, module: module, jobs: jobs,
+                                     lockFD: lockFD)
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -33,6 +33,7 @@ struct Pipeline {
             throw Failure(description: "\(input): cannot read file")
         }
         timing.mark("read")
+        Timeline.mark("module read")
         let wasm: WasmModule
         do {
             wasm = try WasmModule.decode(bytes: Array(data))
@@ -91,6 +92,7 @@ struct Pipeline {
             }
             return
         }
+        Timeline.mark("objects")
         timing.mark("decode+lower+optimize+codegen (\(objects.count) partition\(objects.count == 1 ? "" : "s"))")
         progress.update("linking")
         do {
@@ -99,6 +101,7 @@ struct Pipeline {
             throw Failure(description: "\(input): \(error)")
         }
         timing.mark("link")
+        Timeline.mark("linked")
     }
 }
 

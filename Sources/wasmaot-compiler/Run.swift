@@ -48,6 +48,7 @@ struct Run: ParsableCommand {
     }
 
     mutating func run() throws {
+        Timeline.mark("parsed")
         var guestArgs = arguments
         try consumeTrailingOptions(&guestArgs)
         // Compiled once per (module, compiler, CPU, options); later runs start the cached artifact.
@@ -58,6 +59,7 @@ struct Run: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["WASMAOT_WASI"] = config
         // exec: the guest's exit status and signals are ours, with no process in between.
+        Timeline.mark("exec")
         execute(artifact.path, argv: [input] + guestArgs, environment: environment)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Synchronization
 import Foundation
 import WasmAOTCache
 import WasmAOTCodegen
@@ -31,8 +32,11 @@ struct TierOptions: ParsableArguments {
         if let n = backgroundJobs, n < 1 { throw ValidationError("--background-jobs expects at least 1") }
     }
 
-    var jobs: Int {
-        backgroundJobs ?? ProcessInfo.processInfo.environment["WASMAOT_BACKGROUND_JOBS"].flatMap(Int.init).map { max(1, $0) } ?? 1
+    var jobs: Int { backgroundJobs ?? Self.defaultJobs }
+
+    /// $WASMAOT_BACKGROUND_JOBS, else 1.
+    static var defaultJobs: Int {
+        ProcessInfo.processInfo.environment["WASMAOT_BACKGROUND_JOBS"].flatMap(Int.init).map { max(1, $0) } ?? 1
     }
 }
 
@@ -47,18 +51,23 @@ struct ArtifactKey {
     let profile: CodegenProfile
 
     init(module bytes: [UInt8], profile: CodegenProfile) {
-        let spec: TargetSpec
-        do {
-            spec = try TargetSpec(architecture: .host, cpu: .native)
-        } catch {
-            fail(error.description)
-        }
         identity = WasmAOT.identity()
-        target = "\(spec) features=sha256:\(sha256Hex(Data(spec.features.utf8)).prefix(16))"
+        target = Self.hostTarget
         options = Self.options(profile)
         self.profile = profile
         key = CacheKey(module: bytes, identity: identity, target: target, options: options)
     }
+
+    /// This machine's target text (triple, CPU, features digest), computed once per process.
+    static let hostTarget: String = {
+        let spec: TargetSpec
+        do {
+            spec = try TargetSpec(architecture: .host, cpu: .native)
+        } catch {
+            fail("\(error)")
+        }
+        return "\(spec) features=sha256:\(sha256Hex(Data(spec.features.utf8)).prefix(16))"
+    }()
 
     static func options(_ profile: CodegenProfile) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
@@ -69,7 +78,7 @@ struct ArtifactKey {
     /// The launcher's encoding of a profile (opt level, -1 for the baseline tier).
     static func fastPathLevel(_ profile: CodegenProfile) -> Int32 {
         switch profile {
-        case .baseline: -1
+        case .baseline, .baselineHuge, .reduced: -1
         case .level(let o): Int32(o.rawValue)
         }
     }
@@ -85,6 +94,7 @@ struct TieredArtifact {
 /// The artifact to start for `choice` (see TierChoice), compiling or scheduling what is missing.
 func tieredArtifact(input: String, choice: TierChoice, opt: OptLevel, cache: ArtifactCache, verbose: Bool,
                     backgroundJobs: Int) -> TieredArtifact {
+    Timeline.mark("tieredArtifact")
     let started = Date()
     let record = FastPathRecord(module: input)
     guard let data = FileManager.default.contents(atPath: input) else { fail("\(input): cannot read file") }
@@ -94,6 +104,7 @@ func tieredArtifact(input: String, choice: TierChoice, opt: OptLevel, cache: Art
         if log { FileHandle.standardError.write(Data("wasmaot: \(text)\n".utf8)) }
     }
     let optimized = ArtifactKey(module: bytes, profile: .level(opt))
+    Timeline.mark("keys")
     if choice != .baseline, let hit = cache.validEntry(optimized.key.hex) {
         say("cache hit (optimized tier): \(optimized.key.hex.prefix(16)) \(hit.path)")
         record.write(cacheRoot: cache.root.path, module: input, key: optimized, artifact: hit.path)
@@ -108,14 +119,21 @@ func tieredArtifact(input: String, choice: TierChoice, opt: OptLevel, cache: Art
     } catch {
         fail("\(error)")
     }
-    let tier: Tier = wanted.profile == .baseline ? .baseline : .optimized
+    Timeline.mark("artifact ready")
+    let tier: Tier = wanted.profile.isBaseline ? .baseline : .optimized
     say((result.compiled ? String(format: "compiled (%@ tier) in %.2f s", tier.rawValue, Date().timeIntervalSince(started))
                          : "cache hit (\(tier.rawValue) tier)") + ": \(wanted.key.hex.prefix(16)) \(result.path.path)")
-    record.write(cacheRoot: cache.root.path, module: input, key: wanted, artifact: result.path.path)
-    if choice == .auto {
-        let scheduled = TierUp.schedule(cache: cache, baseline: wanted.key, opt: opt, module: input, bytes: bytes, jobs: backgroundJobs)
-        if let scheduled { say(scheduled) }
+    // The optimized tier's build starts once the baseline tier is there (not alongside its
+    // compile: even at SCHED_IDLE a concurrent build slowed that by up to 1.5x here, through the
+    // cores' shared caches and the compile's serial phases).
+    if choice == .auto,
+       let scheduled = TierUp.schedule(cache: cache, baseline: wanted.key, opt: opt, module: input, bytes: bytes, jobs: backgroundJobs) {
+        say(scheduled)
     }
+    Timeline.mark("scheduled")
+    record.write(cacheRoot: cache.root.path, module: input, key: wanted, artifact: result.path.path)
+    Timeline.mark("records written")
+    if let problem = TierUp.reap() { say(problem) }
     return TieredArtifact(path: result.path.path, tier: tier, compiled: result.compiled)
 }
 
@@ -154,57 +172,92 @@ enum TierUp {
         let base = dir.appendingPathComponent(name(baseline: baseline.hex, opt: opt))
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            // The bytes we compiled, for the build to read whatever happens to the module's path.
-            let temporary = base.path + ".wasm.tmp.\(getpid())"
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-                return "cannot schedule the optimized tier: cannot write \(temporary)"
-            }
-            guard rename(temporary, base.path + ".wasm") == 0 else {
-                unlink(temporary)
-                return "cannot schedule the optimized tier: cannot write \(base.path).wasm"
-            }
         } catch {
             return "cannot schedule the optimized tier: \(error.localizedDescription)"
         }
+        // The build's lock is taken here, before the build exists, and handed to it as fd 3: from
+        // the moment this start says "scheduled", `cache wait` and every other start see a build
+        // (no window in which a just-scheduled build looks absent), and of two starts racing
+        // here only one schedules.
+        let lock = open(base.path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { return "cannot schedule the optimized tier: cannot open \(base.path).lock: \(String(cString: strerror(errno)))" }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { return "optimized tier (O\(opt.rawValue)) is being built in the background" }
+        // The bytes we compiled, for the build to read whatever happens to the module's path.
+        let temporary = base.path + ".wasm.tmp.\(getpid())"
+        unlink(temporary)  // left by a killed scheduler with this pid
+        guard writeScratchFile(temporary, bytes) else {
+            return "cannot schedule the optimized tier: cannot write \(temporary)"
+        }
+        guard rename(temporary, base.path + ".wasm") == 0 else {
+            unlink(temporary)
+            return "cannot schedule the optimized tier: cannot write \(base.path).wasm"
+        }
         let arguments = ["cache", "tier-up", "--cache-dir", cache.root.path, "-O\(opt.rawValue)", "--background-jobs", "\(jobs)",
-                         "--baseline-key", baseline.hex, "--module", module, base.path + ".wasm"]
-        guard let status = spawnBackground(arguments), status == 0 else {
+                         "--baseline-key", baseline.hex, "--lock-fd", "3", "--module", module, base.path + ".wasm"]
+        guard spawnBackground(arguments, lock: lock) else {
+            unlink(base.path + ".wasm")
             return "cannot schedule the optimized tier: the background build did not start"
         }
         return "optimized tier (O\(opt.rawValue)) scheduled in the background"
     }
 
-    /// `wasmaot __background <this compiler> ARGS` (the launcher detaches it: see main.c), or,
-    /// without the launcher, a spawn in a new session. Returns the spawn's status.
-    static func spawnBackground(_ arguments: [String]) -> Int32? {
-        guard let compiler = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+    /// Starts this compiler with `arguments` detached, `lock` as its fd 3: through
+    /// `wasmaot __background --keep-fd 3` (the launcher beside the compiler double-forks it out of
+    /// the caller's process tree: see main.c), or, without the launcher, in a new session.
+    /// Whether it started.
+    static func spawnBackground(_ arguments: [String], lock: Int32) -> Bool {
+        guard let compiler = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return false }
         let launcher = URL(fileURLWithPath: compiler).deletingLastPathComponent().appendingPathComponent("wasmaot").path
-        if access(launcher, X_OK) == 0 {
-            return Toolchain.run(launcher, ["__background", compiler] + arguments).status
-        }
+        let viaLauncher = access(launcher, X_OK) == 0
+        let argv = viaLauncher ? [launcher, "__background", "--keep-fd", "3", compiler] + arguments : [compiler] + arguments
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID (glibc, _GNU_SOURCE only)
+        if !viaLauncher { posix_spawnattr_setflags(&attributes, 0x80) }  // POSIX_SPAWN_SETSID (glibc, _GNU_SOURCE only)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0) }
-        let argv = ([compiler] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        posix_spawn_file_actions_adddup2(&actions, lock, 3)  // clears FD_CLOEXEC on the copy
+        let cargv = argv.map { strdup($0) } + [nil]
+        defer { cargv.forEach { free($0) } }
         var pid: pid_t = 0
-        return posix_spawn(&pid, compiler, &actions, &attributes, argv, environ) == 0 ? 0 : nil
+        // posix_spawn returns once the child has exec'd, so it holds its copy of the lock by then.
+        guard posix_spawn(&pid, argv[0], &actions, &attributes, cargv, environ) == 0 else { return false }
+        // The launcher forks the build off and exits at once; it is reaped later (`reap`), so
+        // the compile does not wait for that.
+        if viaLauncher { spawned.withLock { $0.append(pid) } }
+        return true
+    }
+
+    private static let spawned = Mutex<[pid_t]>([])
+
+    /// Reaps the launchers `spawnBackground` started (before this process execs the artifact or
+    /// exits); what to say with -v when one of them could not fork the build.
+    static func reap() -> String? {
+        var problem: String? = nil
+        for pid in spawned.withLock({ pids in defer { pids = [] }; return pids }) {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            if status != 0 { problem = "cannot schedule the optimized tier: the background build did not start" }
+        }
+        return problem
     }
 
     /// The body of `cache tier-up` (in the background process).
-    static func build(cache: ArtifactCache, baseline: String, opt: OptLevel, source: String, module: String, jobs: Int) -> Int32 {
+    /// `lockFD`: the lock the scheduler took for this build (inherited; flock on the same open
+    /// file succeeds at once); nil: take it here.
+    static func build(cache: ArtifactCache, baseline: String, opt: OptLevel, source: String, module: String, jobs: Int,
+                      lockFD: Int32? = nil) -> Int32 {
         wafp_lower_priority()
         let dir = directory(cache)
         let base = dir.appendingPathComponent(name(baseline: baseline, opt: opt)).path
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let lock = open(base + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        let lock = lockFD ?? open(base + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard lock >= 0 else { return 1 }
         defer { close(lock) }
+        if lockFD != nil { _ = fcntl(lock, F_SETFD, FD_CLOEXEC) }  // not into the linker and other children
         // One build per (module, level): another process holding the lock does the work.
         guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { return 0 }
         let pid = Array("\(getpid())\n".utf8)

@@ -27,6 +27,13 @@ struct WasmAOT: ParsableCommand {
     @Flag(name: .long, help: "Print compiler, LLVM and runtime versions.")
     var version = false
 
+    /// The launcher's pre-parsed cold `run` (ColdRun) bypasses the argument parser.
+    static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count > 1 && arguments[1] == "__run" { ColdRun.main(arguments) }
+        main(nil)
+    }
+
     func run() throws {
         guard version else { throw CleanExit.helpRequest(self) }
         print(Self.identity())
@@ -37,6 +44,16 @@ struct WasmAOT: ParsableCommand {
     /// every cache key; a cross-compiled image artifact carries its own architecture's, which is
     /// what a node of that architecture computes for itself.
     static func identity(for arch: Architecture = .host) -> String {
+        if let known = identityLock.withLock({ identities[arch.rawValue] }) { return known }
+        let text = computeIdentity(for: arch)
+        identityLock.withLock { identities[arch.rawValue] = text }
+        return text
+    }
+
+    nonisolated(unsafe) private static var identities: [String: String] = [:]
+    private static let identityLock = NSLock()
+
+    private static func computeIdentity(for arch: Architecture) -> String {
         let runtime: String
         do {
             let archive = try RuntimeArchive.locate(gnuTriple: arch.gnuTriple)
