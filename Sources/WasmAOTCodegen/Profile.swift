@@ -111,9 +111,11 @@ public enum CodegenProfile: Hashable, Sendable, CustomStringConvertible {
     }
 
     var vectorize: Bool {
+        // Developer knob, like the others: WASMAOT_VECTORIZE_<PROFILE>=0|1.
+        if let v = Environment.value("WASMAOT_VECTORIZE_\(knobName)") { return v == "1" }
         switch self {
-        case .reduced, .level(.o2), .level(.o3): true
-        default: false
+        case .reduced, .level(.o2), .level(.o3): return true
+        default: return false
         }
     }
 }

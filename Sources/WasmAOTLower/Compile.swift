@@ -30,9 +30,13 @@ extension PartitionPlan.Policy {
         }
         let huge = knob("WASMAOT_HUGE_KB").map { $0 == 0 ? nil : $0 } ?? defaults.huge
         let budget = knob("WASMAOT_GREEDY_BUDGET_KB").map { $0 == 0 ? nil : $0 } ?? defaults.budget
-        let imports = profile.isBaseline ? nil : knob("WASMAOT_IMPORT_BYTES").flatMap { $0 == 0 ? nil : $0 }
+        // Off by default: with 8 KB partitions and copies up to 1000 bytes, -O2 compiled 10% faster
+        // (40% on small modules) but ran 1.5% slower (ctype 1.24x) and large modules compiled
+        // 20-28% slower (the copies are optimized once per calling partition).
+        let optimizing = profile == .level(.o2) || profile == .level(.o3)
+        let imports = optimizing ? (knob("WASMAOT_IMPORT_BYTES") ?? 0) : 0
         self.init(targetCost: (knob("WASMAOT_PARTITION_KB") ?? defaults.partition) << 10, maximumPartitions: 64,
-                  hugeFunctionBytes: huge.map { $0 << 10 }, reducedCostPercent: defaults.percent, importBytes: imports,
+                  hugeFunctionBytes: huge.map { $0 << 10 }, reducedCostPercent: defaults.percent, importBytes: imports == 0 ? nil : imports,
                   fullProfileBudget: profile.isBaseline ? budget.map { $0 << 10 } : nil)
     }
 }

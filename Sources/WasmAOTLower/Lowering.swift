@@ -60,9 +60,16 @@ public enum Lowering {
         }
         // Small callees owned by other partitions, as inlinable copies (one level: their own
         // callees stay calls). Partitions would otherwise cut every small helper off from callers
-        // in other partitions (measured: shootout-ed25519 1.3x slower without these copies).
-        if let plan, let limit = plan.importBytes, plan.partitions.count > 1, !plan.partitions[partition].reduced {
+        // in other partitions (measured: sieve and ctype 1.36x slower with 8 KB partitions and no
+        // copies). Not into partitions of one big function (inlining dozens of helpers into a
+        // 25 KB function of ed25519 made its partition 2.6x slower to compile), and at most as
+        // many bytes as the partition's own.
+        if let plan, let limit = plan.importBytes, plan.partitions.count > 1, !plan.partitions[partition].reduced,
+           plan.partitions[partition].functions.count > 1 || plan.partitions[partition].cost <= plan.targetCost {
+            var budget = plan.partitions[partition].cost
             for j in m.directCallees.sorted() where !m.owns(j) && wasm.codes[j].expression.count <= limit {
+                budget -= wasm.codes[j].expression.count
+                guard budget >= 0 else { break }
                 m.directCallees.remove(j)
                 _ = m.importFunction(j)
                 let lowerer = try FunctionLowerer(module: m, index: UInt32(wasm.importedFunctionCount + j), code: wasm.codes[j])

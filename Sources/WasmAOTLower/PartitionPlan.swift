@@ -29,6 +29,8 @@ public struct PartitionPlan: Sendable {
     /// Direct callees up to this body size owned by another partition are copied into the
     /// caller's partition as `available_externally` definitions (inlining across partitions).
     public var importBytes: Int?
+    /// The policy's target cost per partition.
+    public var targetCost: Int
 
     public struct Policy: Sendable {
         /// Aim for partitions of about this estimated cost…
@@ -142,6 +144,7 @@ public struct PartitionPlan: Sendable {
         self.partitions = partitions
         self.owner = owner
         importBytes = policy.importBytes
+        targetCost = policy.targetCost
     }
 
     /// For each of `functions`: whether its body has a `loop` or calls itself (a body that does

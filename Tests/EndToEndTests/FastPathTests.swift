@@ -152,6 +152,13 @@ final class FastPathTests: XCTestCase {
         XCTAssertTrue(slow.stdoutText.contains("argv[2]=<x y>"), slow.stdoutText)
         XCTAssertTrue(slow.stdoutText.contains("E2E_WEIRD=<it's \"q\" $HOME \\>"), slow.stdoutText)
         XCTAssertEqual(slow.status, 5) // argv: module, -v, "x y", "", --dir
+        // The launcher hands a cold run it parsed to the compiler pre-parsed (`__run`); the
+        // compiler's own parser, reached directly, gives the same guest argv, env and status.
+        let compiler = URL(fileURLWithPath: try Paths.wasmaot()).deletingLastPathComponent().appendingPathComponent("wasmaot-compiler").path
+        let direct = try Proc.run(compiler, ["run", "-v"] + args, environment: environment(dir.appendingPathComponent("cache2")), cwd: dir)
+        XCTAssertEqual(direct.stdoutText, slow.stdoutText)
+        XCTAssertEqual(direct.status, slow.status)
+        XCTAssertTrue(direct.stderrText.contains("compiled (baseline tier) in"), direct.summary)
 
         // Another -O level is another artifact: not served by this record.
         let o0 = try WasmAOT.run(["-v", "--tier", "optimized", "-O0"] + args, cwd: dir, environment: environment(cache))
