@@ -190,7 +190,13 @@ final class BenchmarksTests: XCTestCase {
                 BenchCase(name: "sg", measurements: [measured(Engine.wasmaot, 1, bench: 0.5), measured(Engine.wasmtimeT, 1, bench: 1)]),
             ]),
             Section(id: "compile", title: "Compile", cases: [
-                BenchCase(name: "m", measurements: [measured(Engine.aotO0, 0.1), measured(Engine.aotO2, 1), measured(Engine.wtCompile, 0.25)]),
+                BenchCase(name: "m", measurements: [measured(Engine.aotBaseline, 0.1), measured(Engine.aotO2, 2.5), measured(Engine.wtCompile, 0.25)]),
+            ]),
+            Section(id: "coldstart", title: "Cold start", cases: [
+                BenchCase(name: "short", measurements: [measured(Engine.coldAOT, 0.2), measured(Engine.coldWT, 0.1),
+                                                        measured(Engine.warmAOT, 0.011), measured(Engine.o2Artifact, 0.010)]),
+                BenchCase(name: "long", measurements: [measured(Engine.coldAOT, 1.0), measured(Engine.coldWT, 1.0),
+                                                       measured(Engine.warmAOT, 0.5), measured(Engine.o2Artifact, 0.5)]),
             ]),
         ]
         return r
@@ -198,7 +204,7 @@ final class BenchmarksTests: XCTestCase {
 
     func testTargetsAreEvaluatedFromTheSameRun() throws {
         let targets = Targets.evaluate(sampleReport())
-        XCTAssertEqual(targets.count, 8)
+        XCTAssertEqual(targets.count, 13)
         func met(_ prefix: String) -> Bool? { targets.first { $0.name.hasPrefix(prefix) }?.met }
         XCTAssertEqual(met("Cached start (cached artifact) vs native"), true)          // 1.05×
         XCTAssertEqual(met("Cached start (`wasmaot run`, cache hit) vs native"), false) // 2×
@@ -206,7 +212,11 @@ final class BenchmarksTests: XCTestCase {
         XCTAssertEqual(met("Cached start (`wasmaot run`, cache hit) speed-up"), false)  // 2×
         XCTAssertEqual(met("Throughput geomean, wasmaot ÷ wasmtime"), true)             // 0.5
         XCTAssertEqual(met("Throughput geomean, wasmaot ÷ native"), true)               // 1.0
-        XCTAssertEqual(met("Compile time"), false)                                      // 4×
+        XCTAssertEqual(met("Compile time, optimized tier"), false)                      // 10×
+        XCTAssertNil(met("Compile time, baseline tier"))                                // reported only
+        XCTAssertEqual(met("Cold start, `wasmaot run`"), true)                          // geomean √2 ≈ 1.414
+        XCTAssertEqual(met("Cold start, worst module"), true)                           // 2×
+        XCTAssertEqual(met("Warm `wasmaot run` after tier-up"), true)                   // 1.1×
         XCTAssertEqual(met("Container start overhead"), true)                           // +1 ms
         let vsWT = try XCTUnwrap(Targets.throughputGeomean(sampleReport().section("throughput"), vs: Engine.wasmtimeT).value)
         XCTAssertEqual(vsWT, 0.5, accuracy: 1e-12)
@@ -229,6 +239,8 @@ final class BenchmarksTests: XCTestCase {
         let t = Targets.evaluate(r)
         XCTAssertNil(t.first { $0.name.hasPrefix("Cached start (cached artifact) speed-up") }?.met)
         XCTAssertNil(t.first { $0.name.hasPrefix("Compile time") }?.met)
+        r.sections.removeAll { $0.id == "coldstart" }
+        XCTAssertNil(Targets.evaluate(r).first { $0.name.hasPrefix("Cold start, worst") }?.met)
         XCTAssertTrue(ReportWriter.markdown(r).contains("not available — not installed"))
     }
 
@@ -238,9 +250,9 @@ final class BenchmarksTests: XCTestCase {
         let md = ReportWriter.markdown(r)
         XCTAssertTrue(md.contains("## Targets\n\n| target | goal | measured | met? | how |\n|---|---|---|---|---|\n"))
         let targetRows = md.split(separator: "\n").drop { !$0.hasPrefix("## Targets") }.dropFirst(3).prefix { $0.hasPrefix("|") }  // heading, header, rule
-        XCTAssertEqual(targetRows.count, 8)
+        XCTAssertEqual(targetRows.count, 13)
         XCTAssertTrue(md.contains("**met**") && md.contains("**not met**"))
-        for section in ["## Machine", "## Versions and anchors", "## Start-up", "## Container start", "## Throughput", "## Compile", "| **geomean** |"] {
+        for section in ["## Machine", "## Versions and anchors", "## Start-up", "## Container start", "## Cold start", "## Throughput", "## Compile", "| **geomean** |"] {
             XCTAssertTrue(md.contains(section), "report lacks \(section)")
         }
 
@@ -249,13 +261,13 @@ final class BenchmarksTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         try ReportWriter.write(r, to: dir.path)
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
-        XCTAssertEqual(files, ["report.md", "results.json", "startup.svg", "container.svg", "throughput.svg", "throughput-ratio.svg", "compile.svg"])
+        XCTAssertEqual(files, ["report.md", "results.json", "startup.svg", "container.svg", "coldstart.svg", "throughput.svg", "throughput-ratio.svg", "compile.svg"])
         for svg in files where svg.hasSuffix(".svg") {
             _ = try parse(String(contentsOf: dir.appendingPathComponent(svg), encoding: .utf8))
         }
         let decoded = try JSONDecoder().decode(BenchReport.self, from: Data(contentsOf: dir.appendingPathComponent("results.json")))
-        XCTAssertEqual(decoded.sections.map(\.id), ["startup", "container", "throughput", "compile"])
-        XCTAssertEqual(decoded.targets.count, 8)
+        XCTAssertEqual(decoded.sections.map(\.id), ["startup", "container", "throughput", "compile", "coldstart"])
+        XCTAssertEqual(decoded.targets.count, 13)
         XCTAssertEqual(decoded.sections[0].cases[0].measurements[0].wallSamples.count, 3)
     }
 }

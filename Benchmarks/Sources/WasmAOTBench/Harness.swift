@@ -14,18 +14,24 @@ public struct BenchConfig: Sendable {
     public var only: [String] = []
     public var exclude: [String] = []
     public var startupWarmup = 10, startupRuns = 200, coldRuns = 10
+    /// Cold-start section: compile + run with empty caches, per module and engine.
+    public var coldStartRuns = 3
+    /// Extra modules (e.g. Benchmarks/fetch-large-modules.sh) for the compile and cold-start sections.
+    public var extraModules: [String] = []
     public var containerWarmup = 3, containerRuns = 50, podmanRuns = 20
     public var throughputWarmup = 1, throughputRuns = 10
     public var compileRuns = 3
     public var keepScratch = false
 
-    public static let allSections = ["startup", "container", "throughput", "compile"]
+    public static let allSections = ["startup", "container", "coldstart", "throughput", "compile"]
 
     /// Sightglass modules of quick mode: small, quick to compile, and together a mix of integer,
     /// memory, floating-point and call-heavy code.
     public static let quickSightglass = ["shootout-fib2", "shootout-sieve", "shootout-matrix", "shootout-keccak",
                                          "shootout-base64", "shootout-heapsort", "quicksort", "richards"]
     public static let quickCompile = ["shootout-keccak", "quicksort", "bz2"]
+    /// Cold-start modules of quick mode: short and long runs, small and mid-sized modules.
+    public static let quickColdStart = ["shootout-fib2", "shootout-keccak", "quicksort", "bz2", "rust-json", "shootout-sieve"]
     /// The ~80 libsodium-* modules are one library linked into many small tests; the full compile
     /// section takes these representatives of it (`--only libsodium` selects all of them).
     public static let libsodiumCompile = ["libsodium-aead_chacha20poly1305", "libsodium-box", "libsodium-generichash",
@@ -45,7 +51,7 @@ public struct BenchConfig: Sendable {
             startupWarmup = 5; startupRuns = 50; coldRuns = 3
             containerWarmup = 2; containerRuns = 20; podmanRuns = 5
             throughputWarmup = 1; throughputRuns = 3
-            compileRuns = 1
+            compileRuns = 1; coldStartRuns = 1
         }
     }
 
@@ -60,13 +66,19 @@ public enum Engine {
     public static let native = "native static (clang -O2)"
     public static let artifact = "wasmaot artifact (cached)"
     public static let runHit = "wasmaot run (cache hit)"
-    public static let runCold = "wasmaot run (cold: compile + run)"
+    public static let runCold = "wasmaot run (cold: baseline tier + run)"
     public static let wasmtime = "wasmtime run (cache warm)"
     public static let wasmtimeMin = "wasmtime-min run (.cwasm)"
 
     public static let wasmaot = "wasmaot"
+    public static let wasmaotBaseline = "wasmaot baseline tier"
     public static let wasmtimeT = "wasmtime"
     public static let nativeT = "native"
+
+    public static let coldAOT = "wasmaot run, cold (empty cache)"
+    public static let coldWT = "wasmtime run -C cache=n"
+    public static let warmAOT = "wasmaot run, warm (after tier-up)"
+    public static let o2Artifact = "-O2 artifact"
 
     public static let runcNative = "runc run (native static)"
     public static let ociNative = "wasmaot-oci run (native, pass-through)"
@@ -75,7 +87,7 @@ public enum Engine {
     public static let podmanOCINative = "podman run, runtime wasmaot-oci (native)"
     public static let podmanOCIWasm = "podman run, runtime wasmaot-oci (Wasm, cache warm)"
 
-    public static let aotO0 = "wasmaot compile -O0"
+    public static let aotBaseline = "wasmaot compile --tier baseline"
     public static let aotO2 = "wasmaot compile -O2"
     public static let wtCompile = "wasmtime compile"
 }
@@ -84,6 +96,9 @@ public enum Engine {
 /// `bench.start`/`bench.end`. `timing` makes them report like wasmaot's `--bench-timing`
 /// (CLOCK_MONOTONIC via WASI, `bench elapsed: N ns` on stderr); the no-op one is for start-up.
 enum BenchModule {
+    static let noop = """
+        (module (func (export "start")) (func (export "end")))
+        """
     static let timing = """
         (module
           (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
@@ -150,6 +165,7 @@ public final class Harness {
     let wasmtimeCacheConfig: String
     /// Wasm modules for wasmtime's --preload (binary if wat2wasm exists, else text: wasmtime reads both).
     var benchTiming = ""
+    var benchNoop = ""
 
     public init(config: BenchConfig, toolOptions: ToolOptions, log: Logger, commandLine: String) throws {
         self.config = config
@@ -202,6 +218,7 @@ public final class Harness {
             switch id {
             case "startup": section = try startupSection()
             case "container": section = try containerSection()
+            case "coldstart": section = try coldStartSection()
             case "throughput": section = try throughputSection()
             case "compile": section = try compileSection()
             default: throw SpawnError("unknown section \(id) (sections: \(BenchConfig.allSections.joined(separator: ", ")))")
@@ -219,7 +236,7 @@ public final class Harness {
     func prepareBenchModules() throws {
         let dir = scratch + "/bench-module"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for (name, text) in [("timing", BenchModule.timing)] {
+        for (name, text) in [("timing", BenchModule.timing), ("noop", BenchModule.noop)] {
             let wat = "\(dir)/bench-\(name).wat"
             try text.write(toFile: wat, atomically: true, encoding: .utf8)
             var module = wat
@@ -228,7 +245,7 @@ public final class Harness {
                 let r = try spawner.run([w2w, wat, "-o", wasm], environment: baseEnv, timeout: 60)
                 if r.ok { module = wasm }
             }
-            benchTiming = module
+            if name == "timing" { benchTiming = module } else { benchNoop = module }
         }
     }
 

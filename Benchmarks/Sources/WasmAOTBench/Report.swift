@@ -6,7 +6,7 @@ public struct CaseMetric {
     public var kind: String   // "bench" or "process"
     public var median: [String: Double]
 
-    public init(_ c: BenchCase, engines: [String] = [Engine.nativeT, Engine.wasmaot, Engine.wasmtimeT]) {
+    public init(_ c: BenchCase, engines: [String] = [Engine.nativeT, Engine.wasmaot, Engine.wasmaotBaseline, Engine.wasmtimeT]) {
         let rows = engines.compactMap { c.row($0) }.filter { $0.wall != nil }
         let bench = !rows.isEmpty && rows.allSatisfy { $0.bench != nil }
         kind = bench ? "bench" : "process"
@@ -21,22 +21,32 @@ public enum Targets {
     static func median(_ s: Section?, _ c: String, _ e: String) -> Double? { s?.cases.first { $0.name == c }?.row(e)?.wall?.median }
 
     /// Geomean of wasmaot ÷ `other` over cases where both ran and every output was right.
-    public static func throughputGeomean(_ s: Section?, vs other: String) -> (value: Double?, cases: Int, excluded: [String]) {
+    public static func throughputGeomean(_ s: Section?, vs other: String, of row: String = Engine.wasmaot) -> (value: Double?, cases: Int, excluded: [String]) {
         guard let s else { return (nil, 0, []) }
         var ratios: [Double] = [], excluded: [String] = []
         for c in s.cases {
             let m = CaseMetric(c)
-            guard let r = m.ratio(Engine.wasmaot, other) else { continue }
+            guard let r = m.ratio(row, other) else { continue }
             if c.measurements.contains(where: { !$0.outputOK }) { excluded.append(c.name); continue }
             ratios.append(r)
         }
         return (Stats.geomean(ratios), ratios.count, excluded)
     }
 
-    public static func compileGeomean(_ s: Section?) -> (value: Double?, cases: Int) {
+    public static func compileGeomean(_ s: Section?, row: String = Engine.aotO2) -> (value: Double?, cases: Int) {
         guard let s else { return (nil, 0) }
-        let ratios = s.cases.compactMap { Stats.ratio($0.row(Engine.aotO2)?.wall?.median, $0.row(Engine.wtCompile)?.wall?.median) }
+        let ratios = s.cases.compactMap { Stats.ratio($0.row(row)?.wall?.median, $0.row(Engine.wtCompile)?.wall?.median) }
         return (Stats.geomean(ratios), ratios.count)
+    }
+
+    /// Per case: `row` ÷ `other` (whole-process medians) where both ran with right output.
+    public static func ratios(_ s: Section?, _ row: String, _ other: String) -> [(name: String, ratio: Double)] {
+        guard let s else { return [] }
+        return s.cases.compactMap { c in
+            guard let a = c.row(row), let b = c.row(other), a.outputOK, b.outputOK,
+                  let r = Stats.ratio(a.wall?.median, b.wall?.median) else { return nil }
+            return (c.name, r)
+        }
     }
 
     public static func evaluate(_ report: BenchReport) -> [Target] {
@@ -74,10 +84,32 @@ public enum Targets {
                         value: vsN.value.map { "\(Fmt.targetRatio($0)) over \(vsN.cases) cases" } ?? "not measured",
                         met: vsN.value.map { $0 <= 1.10 },
                         detail: "the C programs (sightglass has no native build)" + (vsN.excluded.isEmpty ? "" : "; excluded for wrong output: \(vsN.excluded.joined(separator: ", "))")))
+        let baseTP = throughputGeomean(tp, vs: Engine.wasmaot, of: Engine.wasmaotBaseline)
+        t.append(Target(name: "Throughput geomean, baseline tier ÷ optimized tier (time)", goal: "reported",
+                        value: baseTP.value.map { "\(Fmt.targetRatio($0)) over \(baseTP.cases) cases" } ?? "not measured",
+                        met: nil, detail: "rows “wasmaot baseline tier” and “wasmaot”"))
         let comp = compileGeomean(report.section("compile"))
-        t.append(Target(name: "Compile time at -O2 ÷ `wasmtime compile` (geomean, wall)", goal: "≤ 3×",
+        t.append(Target(name: "Compile time, optimized tier (-O2) ÷ `wasmtime compile` (geomean, wall)", goal: "≤ 8×",
                         value: comp.value.map { "\(Fmt.targetRatio($0)) over \(comp.cases) modules" } ?? "not measured",
-                        met: comp.value.map { $0 <= 3 }, detail: "wasmaot: whole pipeline to a linked executable"))
+                        met: comp.value.map { $0 <= 8 }, detail: "wasmaot: whole pipeline to a linked executable"))
+        let compBase = compileGeomean(report.section("compile"), row: Engine.aotBaseline)
+        t.append(Target(name: "Compile time, baseline tier ÷ `wasmtime compile` (geomean, wall)", goal: "reported",
+                        value: compBase.value.map { "\(Fmt.targetRatio($0)) over \(compBase.cases) modules" } ?? "not measured",
+                        met: nil, detail: "wasmaot: whole pipeline to a linked executable"))
+        let cold = ratios(report.section("coldstart"), Engine.coldAOT, Engine.coldWT)
+        let coldGeo = Stats.geomean(cold.map(\.ratio))
+        t.append(Target(name: "Cold start, `wasmaot run` ÷ `wasmtime run -C cache=n` (geomean, empty caches)", goal: "≤ 1.50×",
+                        value: coldGeo.map { "\(Fmt.targetRatio($0)) over \(cold.count) modules" } ?? "not measured",
+                        met: coldGeo.map { $0 <= 1.5 }, detail: "section Cold start, whole process"))
+        let worst = cold.max { $0.ratio < $1.ratio }
+        t.append(Target(name: "Cold start, worst module", goal: "≤ 3×",
+                        value: worst.map { "\($0.name): \(Fmt.targetRatio($0.ratio))" } ?? "not measured",
+                        met: worst.map { $0.ratio <= 3 }, detail: "section Cold start"))
+        let warm = ratios(report.section("coldstart"), Engine.warmAOT, Engine.o2Artifact)
+        let warmGeo = Stats.geomean(warm.map(\.ratio)), warmWorst = warm.max { $0.ratio < $1.ratio }
+        t.append(Target(name: "Warm `wasmaot run` after tier-up ÷ the -O2 artifact", goal: "≤ 1.15×",
+                        value: warmGeo.map { "geomean \(Fmt.targetRatio($0)) over \(warm.count) modules; worst \(warmWorst!.name) \(Fmt.targetRatio(warmWorst!.ratio))" } ?? "not measured",
+                        met: warmWorst.map { $0.ratio <= 1.15 }, detail: "section Cold start, warm rows (whole process; worst module counts)"))
         let cont = report.section("container")
         let overhead: Double? = {
             guard let w = median(cont, "runc level", Engine.ociWasm), let n = median(cont, "runc level", Engine.runcNative) else { return nil }
@@ -148,8 +180,19 @@ public enum ReportWriter {
             ratios.valueFormat = { String(format: "%.2f", $0) }
             out.append(("throughput-ratio", ratios))
         }
+        if let s = r.section("coldstart") {
+            var chart = BarChart(title: "Cold start: wasmaot run ÷ wasmtime run -C cache=n", subtitle: "compile + run with empty caches, whole process; 1.0 = same time, lower is better",
+                                 unit: "wasmaot time ÷ wasmtime time (dashed line: same time)", groups: s.cases.map { c in
+                                     BarChart.Group(c.name, [BarChart.Bar("cold", Stats.ratio(c.row(Engine.coldAOT)?.wall?.median, c.row(Engine.coldWT)?.wall?.median)),
+                                                             BarChart.Bar("warm ÷ -O2 artifact", Stats.ratio(c.row(Engine.warmAOT)?.wall?.median, c.row(Engine.o2Artifact)?.wall?.median))])
+                                 })
+            chart.reference = 1
+            chart.valueUnit = "×"
+            chart.valueFormat = { String(format: "%.2f", $0) }
+            out.append(("coldstart", chart))
+        }
         if let s = r.section("compile") {
-            out.append(("compile", BarChart(title: "Compile: median wall time", subtitle: "wasmaot -O0 / -O2 (to a linked executable) vs wasmtime compile; lower is better",
+            out.append(("compile", BarChart(title: "Compile: median wall time", subtitle: "wasmaot baseline tier / -O2 (to a linked executable) vs wasmtime compile; lower is better",
                                             unit: "s", groups: s.cases.map { c in
                                                 BarChart.Group(c.name, c.measurements.map { m in
                                                     BarChart.Bar(m.engine, m.wall?.median, missing: m.unavailable.map { "n/a: " + shortReason($0) } ?? "n/a")
@@ -186,6 +229,7 @@ public enum ReportWriter {
             switch s.id {
             case "startup": md += startupTables(s)
             case "container": md += containerTables(s)
+            case "coldstart": md += coldStartTables(s)
             case "throughput": md += throughputTables(s)
             case "compile": md += compileTables(s)
             default: break
@@ -257,7 +301,7 @@ public enum ReportWriter {
     static func throughputTables(_ s: Section) -> String {
         var md = "![throughput](throughput.svg)\n\n![throughput ratios](throughput-ratio.svg)\n\n"
         md += "Medians of the case's metric (min–max in results.json).\n\n"
-        md += "| case | metric | native | wasmaot | wasmtime | wasmaot ÷ wasmtime | wasmaot ÷ native | output |\n|---|---|---|---|---|---|---|---|\n"
+        md += "| case | metric | native | wasmaot | wasmaot baseline tier | wasmtime | wasmaot ÷ wasmtime | wasmaot ÷ native | baseline ÷ wasmaot | output |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for c in s.cases {
             let m = CaseMetric(c)
             func v(_ e: String) -> String {
@@ -268,33 +312,52 @@ public enum ReportWriter {
             let values = c.measurements.compactMap(\.output)
             let out = values.isEmpty ? "unchecked" : Set(values).count == 1 ? values[0]
                 : c.measurements.compactMap { r in r.output.map { "\(r.engine): \($0)" } }.joined(separator: "; ")
-            md += "| \(cell(c.name)) | \(m.kind) | \(v(Engine.nativeT)) | \(v(Engine.wasmaot)) | \(v(Engine.wasmtimeT)) | \(Fmt.ratio(m.ratio(Engine.wasmaot, Engine.wasmtimeT))) | \(Fmt.ratio(m.ratio(Engine.wasmaot, Engine.nativeT))) | \(cell(String(out.prefix(200)))) |\n"
+            md += "| \(cell(c.name)) | \(m.kind) | \(v(Engine.nativeT)) | \(v(Engine.wasmaot)) | \(v(Engine.wasmaotBaseline)) | \(v(Engine.wasmtimeT)) | \(Fmt.ratio(m.ratio(Engine.wasmaot, Engine.wasmtimeT))) | \(Fmt.ratio(m.ratio(Engine.wasmaot, Engine.nativeT))) | \(Fmt.ratio(m.ratio(Engine.wasmaotBaseline, Engine.wasmaot))) | \(cell(String(out.prefix(200)))) |\n"
         }
         let g1 = Targets.throughputGeomean(s, vs: Engine.wasmtimeT), g2 = Targets.throughputGeomean(s, vs: Engine.nativeT)
-        md += "| **geomean** | | | | | **\(Fmt.ratio(g1.value))** (\(g1.cases)) | **\(Fmt.ratio(g2.value))** (\(g2.cases)) | |\n\n"
+        let g3 = Targets.throughputGeomean(s, vs: Engine.wasmaot, of: Engine.wasmaotBaseline)
+        md += "| **geomean** | | | | | | **\(Fmt.ratio(g1.value))** (\(g1.cases)) | **\(Fmt.ratio(g2.value))** (\(g2.cases)) | **\(Fmt.ratio(g3.value))** (\(g3.cases)) | |\n\n"
         md += "Whole-process medians (including start-up and, for wasmaot, the `wasmaot run` front-end):\n\n"
-        md += "| case | native | wasmaot | wasmtime |\n|---|---|---|---|\n"
+        md += "| case | native | wasmaot | wasmaot baseline tier | wasmtime |\n|---|---|---|---|---|\n"
         for c in s.cases {
             func w(_ e: String) -> String { c.row(e)?.wall.map { Fmt.time($0.median) } ?? "–" }
-            md += "| \(cell(c.name)) | \(w(Engine.nativeT)) | \(w(Engine.wasmaot)) | \(w(Engine.wasmtimeT)) |\n"
+            md += "| \(cell(c.name)) | \(w(Engine.nativeT)) | \(w(Engine.wasmaot)) | \(w(Engine.wasmaotBaseline)) | \(w(Engine.wasmtimeT)) |\n"
         }
+        return md + "\n"
+    }
+
+    static func coldStartTables(_ s: Section) -> String {
+        var md = "![cold start](coldstart.svg)\n\n"
+        md += "| module | input | wasmaot run, cold | wasmtime run -C cache=n | cold ratio | wasmaot run, warm | -O2 artifact | warm ÷ artifact | output |\n|---|---|---|---|---|---|---|---|---|\n"
+        for c in s.cases {
+            func t(_ e: String) -> String {
+                guard let m = c.row(e) else { return "–" }
+                return m.wall.map { Fmt.time($0.median) } ?? "n/a (\(cell(shortReason(m.unavailable ?? ""))))"
+            }
+            func r(_ a: String, _ b: String) -> String { Fmt.ratio(Stats.ratio(c.row(a)?.wall?.median, c.row(b)?.wall?.median)) }
+            let outs = Set(c.measurements.compactMap(\.output))
+            let out = outs.isEmpty ? "unchecked" : outs.count == 1 ? outs.first! : c.measurements.compactMap { m in m.output.map { "\(m.engine): \($0)" } }.joined(separator: "; ")
+            md += "| \(cell(c.name)) | \(cell(c.detail ?? "")) | \(t(Engine.coldAOT)) | \(t(Engine.coldWT)) | \(r(Engine.coldAOT, Engine.coldWT)) | \(t(Engine.warmAOT)) | \(t(Engine.o2Artifact)) | \(r(Engine.warmAOT, Engine.o2Artifact)) | \(cell(String(out.prefix(160)))) |\n"
+        }
+        let cold = Targets.ratios(s, Engine.coldAOT, Engine.coldWT).map(\.ratio), warm = Targets.ratios(s, Engine.warmAOT, Engine.o2Artifact).map(\.ratio)
+        md += "| **geomean** | | | | **\(Fmt.ratio(Stats.geomean(cold)))** (\(cold.count)) | | | **\(Fmt.ratio(Stats.geomean(warm)))** (\(warm.count)) | |\n"
         return md + "\n"
     }
 
     static func compileTables(_ s: Section) -> String {
         var md = "![compile](compile.svg)\n\n"
-        md += "| module | input | -O0 time | -O0 size | -O2 time (CPU) | -O2 size | wasmtime time (CPU) | .cwasm size | -O2 ÷ wasmtime |\n|---|---|---|---|---|---|---|---|---|\n"
+        md += "| module | input | baseline time (CPU) | baseline size | -O2 time (CPU) | -O2 size | wasmtime time (CPU) | .cwasm size | baseline ÷ wasmtime | -O2 ÷ wasmtime |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for c in s.cases {
-            let o0 = c.row(Engine.aotO0), o2 = c.row(Engine.aotO2), wt = c.row(Engine.wtCompile)
+            let o0 = c.row(Engine.aotBaseline), o2 = c.row(Engine.aotO2), wt = c.row(Engine.wtCompile)
             func t(_ m: BenchRow?, cpu: Bool = false) -> String {
                 guard let m else { return "–" }
                 guard let w = m.wall else { return "n/a (\(cell(shortReason(m.unavailable ?? ""))))" }
                 return Fmt.time(w.median) + (cpu ? m.cpu.map { " (\(Fmt.time($0.median)))" } ?? "" : "")
             }
-            md += "| \(cell(c.name)) | \(cell(c.detail ?? "")) | \(t(o0)) | \(Fmt.bytes(o0?.bytes)) | \(t(o2, cpu: true)) | \(Fmt.bytes(o2?.bytes)) | \(t(wt, cpu: true)) | \(Fmt.bytes(wt?.bytes)) | \(Fmt.ratio(Stats.ratio(o2?.wall?.median, wt?.wall?.median))) |\n"
+            md += "| \(cell(c.name)) | \(cell(c.detail ?? "")) | \(t(o0, cpu: true)) | \(Fmt.bytes(o0?.bytes)) | \(t(o2, cpu: true)) | \(Fmt.bytes(o2?.bytes)) | \(t(wt, cpu: true)) | \(Fmt.bytes(wt?.bytes)) | \(Fmt.ratio(Stats.ratio(o0?.wall?.median, wt?.wall?.median))) | \(Fmt.ratio(Stats.ratio(o2?.wall?.median, wt?.wall?.median))) |\n"
         }
-        let g = Targets.compileGeomean(s)
-        md += "| **geomean** | | | | | | | | **\(Fmt.ratio(g.value))** (\(g.cases)) |\n"
+        let g = Targets.compileGeomean(s), gb = Targets.compileGeomean(s, row: Engine.aotBaseline)
+        md += "| **geomean** | | | | | | | | **\(Fmt.ratio(gb.value))** (\(gb.cases)) | **\(Fmt.ratio(g.value))** (\(g.cases)) |\n"
         return md + "\n"
     }
 }

@@ -12,10 +12,11 @@ extension Harness {
         return e
     }
 
-    /// The cached artifact `wasmaot run` would exec for this module (compiles it on a miss).
-    func cachedArtifact(_ wasm: String) throws -> String {
+    /// The optimized-tier artifact `wasmaot run` execs for this module once tiered up (compiles it
+    /// on a miss).
+    func cachedArtifact(_ wasm: String, cache: String? = nil) throws -> String {
         guard let aot = tools.wasmaot else { throw SpawnError(tools.why("wasmaot")) }
-        let r = try spawner.run([aot, "cache", "artifact", wasm], environment: aotEnv(), timeout: 3600)
+        let r = try spawner.run([aot, "cache", "artifact", "--tier", "optimized", wasm], environment: aotEnv(cache: cache), timeout: 3600)
         guard r.ok else { throw SpawnError("wasmaot cache artifact: \(r.failureSummary)") }
         let path = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
         guard FileManager.default.isExecutableFile(atPath: path) else { throw SpawnError("wasmaot cache artifact printed '\(path)', not an executable") }
@@ -80,9 +81,9 @@ extension Harness {
                 } catch {
                     slots.append(.done(BenchRow(engine: Engine.artifact, unavailable: "\(error)")))
                 }
-                // Confirm that `wasmaot run` really hits the cache before timing it.
+                // Confirm that `wasmaot run` really hits the cache (optimized tier) before timing it.
                 let probe = try spawner.run([aot, "run", "-v"] + dirArgs + [p.wasm], environment: aotEnv(), cwd: p.cwd, timeout: 3600)
-                if !probe.stderrText.contains("cache hit") {
+                if !probe.stderrText.contains("cache hit") || !probe.stderrText.contains("optimized tier") {
                     runHitNote = "`wasmaot run -v` did not report a cache hit: \(probe.stderrText.prefix(200))"
                 }
                 slots.append(.spec(RowSpec(Engine.runHit, [aot, "run"] + dirArgs + [p.wasm], env: aotEnv(), cwd: p.cwd, expect: check)))
@@ -95,9 +96,9 @@ extension Harness {
                     try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
                     return aotEnv(cache: d)
                 }
-                coldSpec.after = { i in try? FileManager.default.removeItem(atPath: "\(coldRoot)/\(i)") }
+                coldSpec.after = { [self] i in waitAndRemove(cache: "\(coldRoot)/\(i)") }
                 var cold = measure(coldSpec, warmup: 0, runs: config.coldRuns)
-                cold.note = "each run with a new, empty WASMAOT_CACHE_DIR: compile (-O2, host CPU) + link + run"
+                cold.note = "each run with a new, empty WASMAOT_CACHE_DIR: baseline tier compile + link + run (the optimized tier's background build is waited for after each run, untimed)"
                 slots.append(.done(cold))
             } else {
                 for e in [Engine.artifact, Engine.runHit, Engine.runCold] { slots.append(.done(BenchRow(engine: e, unavailable: tools.why("wasmaot")))) }
@@ -331,7 +332,7 @@ extension Harness {
     func throughputSection() throws -> Section {
         var section = Section(id: "throughput", title: "Throughput", notes: [
             "Metric per case: bench.start → bench.end when every engine in the row reports it (wasmaot `run --bench-timing`; wasmtime with a preloaded `bench` module timing through WASI clock_time_get; native C via the same region in bench.h), else the whole process.",
-            "Each engine: \(config.throughputWarmup) warm-up run(s) (wasmaot and wasmtime compile into their caches there), then \(config.throughputRuns) timed runs interleaved across the engines of a case; wasmaot through `wasmaot run` (cache hit, -O2, host CPU), wasmtime through `wasmtime run` (cache warm, default settings).",
+            "Each engine: \(config.throughputWarmup) warm-up run(s) (wasmaot and wasmtime compile into their caches there), then \(config.throughputRuns) timed runs interleaved across the engines of a case; wasmaot through `wasmaot run` (cache hit, host CPU) with the tier pinned: `--tier optimized` (-O2, row “wasmaot”) and `--tier baseline` (row “wasmaot baseline tier”); wasmtime through `wasmtime run` (cache warm, default settings).",
             "Outputs are compared: sightglass against *.stdout.expected / *.stderr.expected (timing lines removed, trailing whitespace at the end ignored), or wasmaot against wasmtime where there is no expected output; C programs against the native build’s output.",
             "C programs: clang-14 -O2 → wasm32-wasi, and clang-14 -O2 -static natively, from Benchmarks/programs/*.c\(config.quick ? " (quick mode: smaller problem sizes)" : "").",
         ])
@@ -402,10 +403,14 @@ extension Harness {
         var slots: [Slot] = native.map { [.spec($0)] } ?? []
         let dirArgs = dir ? ["--dir", "."] : []
         if let aot = tools.wasmaot {
-            slots.append(.spec(RowSpec(Engine.wasmaot, [aot, "run", "--bench-timing"] + dirArgs + [wasm] + args, env: aotEnv(), cwd: cwd,
-                                       timeout: 900, warmupTimeout: 3600, expect: expect)))
+            // Both tiers, each pinned (with --tier auto the warm-up would start the baseline tier).
+            slots.append(.spec(RowSpec(Engine.wasmaot, [aot, "run", "--tier", "optimized", "--bench-timing"] + dirArgs + [wasm] + args,
+                                       env: aotEnv(), cwd: cwd, timeout: 900, warmupTimeout: 3600, expect: expect)))
+            slots.append(.spec(RowSpec(Engine.wasmaotBaseline, [aot, "run", "--tier", "baseline", "--bench-timing"] + dirArgs + [wasm] + args,
+                                       env: aotEnv(), cwd: cwd, timeout: 900, warmupTimeout: 3600, expect: expect)))
         } else {
             slots.append(.done(BenchRow(engine: Engine.wasmaot, unavailable: tools.why("wasmaot"))))
+            slots.append(.done(BenchRow(engine: Engine.wasmaotBaseline, unavailable: tools.why("wasmaot"))))
         }
         if tools.wasmtime != nil {
             var spec = RowSpec(Engine.wasmtimeT, wasmtimeRun(wasm, dir: dir, preload: benchTiming, args: args), env: baseEnv, cwd: cwd,
@@ -423,7 +428,7 @@ extension Harness {
 
     func compileSection() throws -> Section {
         var section = Section(id: "compile", title: "Compile time and artifact size", notes: [
-            "`wasmaot compile X.wasm -o X -O0|-O2 --cpu native` (a linked static executable) vs `wasmtime compile X.wasm -o X.cwasm` (defaults: host CPU, parallel compilation); wall time and user+sys CPU time, \(config.compileRuns) run(s) each.",
+            "`wasmaot compile X.wasm -o X --cpu native` with `--tier baseline` and with -O2 (the optimized tier; each a linked static executable) vs `wasmtime compile X.wasm -o X.cwasm` (defaults: host CPU, parallel compilation); wall time and user+sys CPU time, \(config.compileRuns) run(s) each.",
             "Artifact sizes: wasmaot's is a whole static executable (runtime and libc included); wasmtime's .cwasm needs the wasmtime runtime to run.",
         ])
         var inputs: [(name: String, wasm: String, detail: String)] = []
@@ -437,6 +442,9 @@ extension Harness {
             else { pick = config.selected(m.name) && (!m.name.hasPrefix("libsodium-") || BenchConfig.libsodiumCompile.contains(m.name)) }
             if pick && m.name != "noop" { inputs.append((m.name, m.wasmPath, "sightglass")) }
         }
+        for extra in config.extraModules {
+            inputs.append((URL(fileURLWithPath: extra).lastPathComponent, extra, "--module \(extra)"))
+        }
         if config.quick { section.notes.append("Quick mode: the C programs and \(BenchConfig.quickCompile.joined(separator: ", ")); the full mode compiles every sightglass module (of the libsodium-* tests, which share one library, \(BenchConfig.libsodiumCompile.count) representatives).") }
         else if config.only.isEmpty { section.notes.append("Of the libsodium-* tests (one library linked into many small programs) only \(BenchConfig.libsodiumCompile.joined(separator: ", ")) are compiled here; `--only libsodium` compiles all.") }
         let out = scratch + "/compile"
@@ -444,23 +452,124 @@ extension Harness {
         for (name, wasm, detail) in inputs {
             log.say("compile: \(name)")
             var c = BenchCase(name: name, detail: "\(detail), \(Fmt.bytes(fileSize(wasm))) of Wasm")
-            for (engine, opt) in [(Engine.aotO0, "-O0"), (Engine.aotO2, "-O2")] {
+            for (engine, flag) in [(Engine.aotBaseline, "--tier=baseline"), (Engine.aotO2, "-O2")] {
                 guard let aot = tools.wasmaot else { c.measurements.append(BenchRow(engine: engine, unavailable: tools.why("wasmaot"))); continue }
-                let exe = "\(out)/\(name)\(opt)"
-                var m = measure(RowSpec(engine, [aot, "compile", wasm, "-o", exe, opt, "--cpu", "native"], env: baseEnv, timeout: 3600), warmup: 0, runs: config.compileRuns)
+                let exe = "\(out)/\(name)\(flag)"
+                var m = measure(RowSpec(engine, [aot, "compile", wasm, "-o", exe, flag, "--cpu", "native"], env: baseEnv, timeout: 7200), warmup: 0, runs: config.compileRuns)
                 m.bytes = fileSize(exe)
                 try? FileManager.default.removeItem(atPath: exe)
                 c.measurements.append(m)
             }
             if let wt = tools.wasmtime {
                 let cwasm = "\(out)/\(name).cwasm"
-                var m = measure(RowSpec(Engine.wtCompile, [wt, "compile", wasm, "-o", cwasm], env: baseEnv, timeout: 3600), warmup: 0, runs: config.compileRuns)
+                var m = measure(RowSpec(Engine.wtCompile, [wt, "compile", wasm, "-o", cwasm], env: baseEnv, timeout: 7200), warmup: 0, runs: config.compileRuns)
                 m.bytes = fileSize(cwasm)
                 try? FileManager.default.removeItem(atPath: cwasm)
                 c.measurements.append(m)
             } else {
                 c.measurements.append(BenchRow(engine: Engine.wtCompile, unavailable: tools.why("wasmtime")))
             }
+            section.cases.append(c)
+        }
+        return section
+    }
+}
+
+extension Harness {
+    /// Waits for background builds in `cache` (untimed), then removes it.
+    func waitAndRemove(cache: String) {
+        if let aot = tools.wasmaot {
+            _ = try? spawner.run([aot, "cache", "wait", "--timeout", "3600", "--cache-dir", cache], environment: baseEnv, timeout: 3700)
+        }
+        try? FileManager.default.removeItem(atPath: cache)
+    }
+
+    // MARK: - cold start
+
+    /// What a node pays for a module it has never compiled: `wasmaot run` with an empty cache (the
+    /// baseline tier compiled and started, the optimized tier scheduled in the background) against
+    /// `wasmtime run -C cache=n` (Cranelift compile + run), whole process. Then the same module
+    /// warm: `wasmaot run` after the background build against the -O2 artifact alone.
+    func coldStartSection() throws -> Section {
+        var section = Section(id: "coldstart", title: "Cold start", notes: [
+            "Whole process, spawn → exit. Cold rows: \(config.coldStartRuns) timed runs each, interleaved across the two engines: `wasmaot run` with a new, empty WASMAOT_CACHE_DIR (compile the baseline tier + link + run; its background build of the optimized tier is waited for after the run, untimed, and the cache removed) and `wasmtime run -C cache=n` (compile with Cranelift on all cores + run; `bench` imports from a preloaded no-op module, as wasmaot's are no-ops without --bench-timing).",
+            "Warm rows: a cache primed by one cold `wasmaot run` and `wasmaot cache wait`; then `wasmaot run` (the launcher starts the optimized tier) and the -O2 artifact it starts, run directly with WASMAOT_WASI set as `wasmaot run` sets it; \(config.coldStartRuns) timed runs each, interleaved.",
+            "Outputs are checked like the throughput section's (sightglass expected files, C programs against native).",
+        ])
+        guard let aot = tools.wasmaot else {
+            section.notes.append("wasmaot unavailable: \(tools.why("wasmaot"))")
+            return section
+        }
+        struct Input { var name: String; var wasm: String; var cwd: String; var dir: Bool; var detail: String; var expect: ((ProcessResult) -> String?)? }
+        var inputs: [Input] = []
+        for (name, _) in BenchConfig.programs where config.selected("\(name).c") && (!config.quick || config.only.contains(where: { name.contains($0) })) {
+            guard let built = try? buildC("\(programsDir)/\(name).c", name: name) else { continue }
+            let reference = try spawner.run([built.native], environment: baseEnv, cwd: scratch, timeout: 600)
+            guard reference.ok else { continue }
+            inputs.append(Input(name: "\(name).c", wasm: built.wasm, cwd: scratch, dir: false, detail: "C program, full size",
+                                expect: { [self] r in compareOutput(r, stdout: reference.stdoutText, stderr: nil) }))
+        }
+        let modules = sightglassModules().filter { m in
+            guard m.name != "noop" else { return false }
+            if config.quick && config.only.isEmpty { return BenchConfig.quickColdStart.contains(m.name) }
+            // libsodium-*: one library in ~80 tests, almost all SIMD; the compile section's five.
+            if m.name.hasPrefix("libsodium-") && config.only.isEmpty { return BenchConfig.libsodiumCompile.contains(m.name) }
+            return config.selected(m.name)
+        }
+        for m in modules {
+            let cwd = try privateCopy(m)
+            inputs.append(Input(name: m.name, wasm: "\(cwd)/\(m.stem).wasm", cwd: cwd, dir: true,
+                                detail: "sightglass, \(Fmt.bytes(fileSize(m.wasmPath))) of Wasm",
+                                expect: m.expectedStdout == nil && m.expectedStderr == nil ? nil
+                                    : { [self] r in compareOutput(r, stdout: m.expectedStdout, stderr: m.expectedStderr) }))
+        }
+        for extra in config.extraModules {
+            inputs.append(Input(name: URL(fileURLWithPath: extra).lastPathComponent, wasm: extra, cwd: scratch, dir: false,
+                                detail: "--module, \(Fmt.bytes(fileSize(extra))) of Wasm (no arguments)", expect: nil))
+        }
+        if config.quick && config.only.isEmpty {
+            section.notes.append("Quick mode: \(BenchConfig.quickColdStart.joined(separator: ", ")); the full mode runs the C programs and every sightglass module.")
+        }
+        let coldRoot = scratch + "/coldstart"
+        for input in inputs {
+            log.say("cold start: \(input.name)")
+            var c = BenchCase(name: input.name, detail: input.detail)
+            let dirArgs = input.dir ? ["--dir", "."] : []
+            var cold = RowSpec(Engine.coldAOT, [aot, "run"] + dirArgs + [input.wasm], env: aotEnv(), cwd: input.cwd, timeout: 3600, expect: input.expect)
+            cold.prepare = { [self] i in
+                let d = "\(coldRoot)/\(input.name)-\(i)"
+                try? FileManager.default.removeItem(atPath: d)
+                try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                return aotEnv(cache: d)
+            }
+            cold.after = { [self] i in waitAndRemove(cache: "\(coldRoot)/\(input.name)-\(i)") }
+            var slots: [Slot] = [.spec(cold)]
+            if let wt = tools.wasmtime {
+                let argv = [wt, "run", "-C", "cache=n"] + dirArgs + ["--preload", "bench=\(benchNoop)", input.wasm]
+                slots.append(.spec(RowSpec(Engine.coldWT, argv, env: baseEnv, cwd: input.cwd, timeout: 3600, expect: input.expect)))
+            } else {
+                slots.append(.done(BenchRow(engine: Engine.coldWT, unavailable: tools.why("wasmtime"))))
+            }
+            c.measurements = measureSlots(slots, warmup: 0, runs: config.coldStartRuns)
+
+            // Warm: after tier-up.
+            let warmCache = "\(coldRoot)/\(input.name)-warm"
+            try? FileManager.default.removeItem(atPath: warmCache)
+            let primed = try spawner.run([aot, "run"] + dirArgs + [input.wasm], environment: aotEnv(cache: warmCache), cwd: input.cwd, timeout: 3600)
+            _ = try? spawner.run([aot, "cache", "wait", "--timeout", "3600", "--cache-dir", warmCache], environment: baseEnv, timeout: 3700)
+            if primed.ok, let artifact = try? cachedArtifact(input.wasm, cache: warmCache) {
+                var artifactEnv = baseEnv
+                artifactEnv["WASMAOT_WASI"] = input.dir ? "--dir ." : ""
+                let warm = measureRows([
+                    RowSpec(Engine.warmAOT, [aot, "run"] + dirArgs + [input.wasm], env: aotEnv(cache: warmCache), cwd: input.cwd, timeout: 3600, expect: input.expect),
+                    RowSpec(Engine.o2Artifact, [artifact], env: artifactEnv, cwd: input.cwd, timeout: 3600, expect: input.expect),
+                ], warmup: 1, runs: config.coldStartRuns)
+                c.measurements += warm
+            } else {
+                let why = primed.ok ? "no optimized artifact after the background build" : "wasmaot run failed: \(primed.failureSummary)"
+                c.measurements += [BenchRow(engine: Engine.warmAOT, unavailable: why), BenchRow(engine: Engine.o2Artifact, unavailable: why)]
+            }
+            try? FileManager.default.removeItem(atPath: warmCache)
             section.cases.append(c)
         }
         return section

@@ -27,7 +27,7 @@ struct WasmAOTBenchCommand: ParsableCommand {
     @Option(help: "Output directory for report.md, results.json and the *.svg charts.")
     var out: String
 
-    @Option(help: "Comma-separated sections to run: startup, container, throughput, compile.")
+    @Option(help: "Comma-separated sections to run: startup, container, coldstart, throughput, compile.")
     var sections: String = BenchConfig.allSections.joined(separator: ",")
 
     @Option(help: "Only throughput/compile cases whose name contains this (repeatable).")
@@ -38,6 +38,9 @@ struct WasmAOTBenchCommand: ParsableCommand {
 
     @Option(help: "Timed runs per row, overriding the mode's default for every section.")
     var runs: Int?
+
+    @Option(name: .customLong("module"), help: ArgumentHelp("An extra module for the compile and cold-start sections (repeatable), e.g. from Benchmarks/fetch-large-modules.sh.", valueName: "WASM"))
+    var modules: [String] = []
 
     @Option(help: "Sightglass corpus directory (default: ../shared/corpora/bench/sightglass beside the package).")
     var corpus: String?
@@ -76,11 +79,12 @@ struct WasmAOTBenchCommand: ParsableCommand {
         }
         config.only = only
         config.exclude = exclude
+        config.extraModules = modules.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         config.keepScratch = keepScratch
         if let runs {
             guard runs > 0 else { throw ValidationError("--runs must be positive") }
             config.startupRuns = runs; config.coldRuns = runs; config.containerRuns = runs; config.podmanRuns = runs
-            config.throughputRuns = runs; config.compileRuns = runs
+            config.throughputRuns = runs; config.compileRuns = runs; config.coldStartRuns = runs
         }
         let log = Logger()
         let tools = ToolOptions(wasmaot: wasmaot, wasmaotOCI: wasmaotOCI, wasmtime: wasmtime, wasmtimeMin: wasmtimeMin,
