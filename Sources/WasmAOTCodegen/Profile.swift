@@ -14,17 +14,17 @@ public enum Tier: String, Sendable, CaseIterable {
 }
 
 /// What one LLVM module goes through: an IR pass pipeline and a code generator configuration.
-/// Chosen by measurement (README, "Compile time"); every profile keeps the Wasm semantics of
+/// Chosen by measurement (README, "Tiers and compile time"); every profile keeps the Wasm semantics of
 /// the lowering (traps, NaN bits, stack checks), only the quality of the code differs.
 public enum CodegenProfile: Hashable, Sendable, CustomStringConvertible {
-    /// The baseline tier: locals promoted to registers and one cheap clean-up round (SROA, early
+    /// The baseline tier: locals promoted to registers and one cheap clean-up round (mem2reg, early
     /// CSE, instcombine, simplifycfg), then LLVM's -O0 instruction selector (FastISel) with the
-    /// greedy register allocator. Chosen by measurement (README, "Tiers"): against SROA + the
+    /// greedy register allocator. Chosen by measurement (README, "Tiers and compile time"): against mem2reg + the
     /// fast allocator, loops ran 1.3-2.2x faster for 1.2-2x the compile time; the greedy
-    /// allocator is what superlinear in a function's size, so huge functions take
+    /// allocator is what is superlinear in a function's size, so huge functions take
     /// `baselineHuge` (PartitionPlan).
     case baseline
-    /// The baseline tier's huge functions: SROA, FastISel and the fast register allocator —
+    /// The baseline tier's huge functions: mem2reg, FastISel and the fast register allocator —
     /// linear in the function's size (one 323 KB function: 0.5 s instead of 1.7 s).
     case baselineHuge
     /// Functions too large for the optimizing pipeline (PartitionPlan's huge functions at
@@ -69,8 +69,11 @@ public enum CodegenProfile: Hashable, Sendable, CustomStringConvertible {
     /// pipeline was superlinear on them (5 s of IR passes for one 53 KB switch function).
     static let reducedPipeline = "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>)"
 
-    static let baselinePipeline = "function(sroa,early-cse,instcombine<no-verify-fixpoint>,simplifycfg)"
-    static let baselineHugePipeline = "function(sroa)"
+    /// The baseline tier promotes locals with mem2reg, not SROA: our allocas are all scalar (Wasm
+    /// locals and block-result slots), where the two give the same IR, and mem2reg took 43 ms
+    /// instead of 137 ms on sightglass hashset's 129 K-cost function (the cold start's critical path).
+    static let baselinePipeline = "function(mem2reg,early-cse,instcombine<no-verify-fixpoint>,simplifycfg)"
+    static let baselineHugePipeline = "function(mem2reg)"
 
     /// The `LLVMRunPasses` pipeline text (`WASMAOT_PASSES_<PROFILE>` overrides it: a developer
     /// knob for measuring candidate pipelines, not a user setting; `-` in the profile name is `_`).
@@ -132,13 +135,16 @@ enum Environment {
 /// process started, per named point, on stderr. For finding where a cold start's time goes.
 public enum Timeline {
     public static let enabled = Environment.value("WASMAOT_TIMELINE") != nil
+    private static let absolute = Environment.value("WASMAOT_TIMELINE") == "abs"
 
     public static func mark(_ what: @autoclosure () -> String) {
         guard enabled else { return }
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         // The process start time in clock ticks since boot (field 22 of /proc/self/stat).
-        let ms = Double(now.tv_sec) * 1000 + Double(now.tv_nsec) / 1e6 - startMilliseconds
+        // WASMAOT_TIMELINE=abs: absolute CLOCK_MONOTONIC milliseconds, for lining the points up
+        // with a caller's own clock (the process start time below has clock-tick resolution).
+        let ms = Double(now.tv_sec) * 1000 + Double(now.tv_nsec) / 1e6 - (absolute ? 0 : startMilliseconds)
         let line = Array(String(format: "wasmaot: timeline %7.2f ms %@\n", ms, what()).utf8)
         _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }

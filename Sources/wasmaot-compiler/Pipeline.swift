@@ -41,6 +41,7 @@ struct Pipeline {
             throw Failure(description: "\(input): \(error)")
         }
         timing.mark("decode")
+        Timeline.mark("decoded")
         if emit == .exe {
             let imports = wasm.imports.map { imp -> (module: String, name: String, kind: String, type: String) in
                 switch imp.descriptor {
@@ -66,6 +67,7 @@ struct Pipeline {
                 throw Failure(description: error.description)
             }
         }
+        Timeline.mark("toolchain")
         let total = wasm.definedFunctionCount
         let lowered = Counter()
         let options = LoweringOptions(wasiDefaults: wasiDefaults) { n, _ in

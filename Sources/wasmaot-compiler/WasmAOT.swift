@@ -29,6 +29,7 @@ struct WasmAOT: ParsableCommand {
 
     /// The launcher's pre-parsed cold `run` (ColdRun) bypasses the argument parser.
     static func main() {
+        Timeline.mark("main")
         let arguments = CommandLine.arguments
         if arguments.count > 1 && arguments[1] == "__run" { ColdRun.main(arguments) }
         main(nil)
