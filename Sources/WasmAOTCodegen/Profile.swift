@@ -14,14 +14,14 @@ public enum Tier: String, Sendable, CaseIterable {
 }
 
 /// What one LLVM module goes through: an IR pass pipeline and a code generator configuration.
-/// Chosen by measurement (README, "Tiers and compile time"); every profile keeps the Wasm semantics of
-/// the lowering (traps, NaN bits, stack checks), only the quality of the code differs.
+/// Chosen by measurement (README, "Tiers and compile time"); every profile keeps the Wasm
+/// semantics of the lowering (traps, NaN bits, stack checks), only the quality of the code differs.
 public enum CodegenProfile: Hashable, Sendable, CustomStringConvertible {
     /// The baseline tier: locals promoted to registers and one cheap clean-up round (mem2reg, early
     /// CSE, instcombine, simplifycfg), then LLVM's -O0 instruction selector (FastISel) with the
-    /// greedy register allocator. Chosen by measurement (README, "Tiers and compile time"): against mem2reg + the
-    /// fast allocator, loops ran 1.3-2.2x faster for 1.2-2x the compile time; the greedy
-    /// allocator is what is superlinear in a function's size, so huge functions take
+    /// greedy register allocator. Chosen by measurement (README, "Tiers and compile time"): against
+    /// the same IR with the fast allocator, loops ran 1.3-2.2x faster for 1.2-2x the compile time;
+    /// the greedy allocator is what is superlinear in a function's size, so huge functions take
     /// `baselineHuge` (PartitionPlan).
     case baseline
     /// The baseline tier's huge functions: mem2reg, FastISel and the fast register allocator —
@@ -134,8 +134,9 @@ enum Environment {
 /// Developer timeline of one compiler process (WASMAOT_TIMELINE=1): milliseconds since the
 /// process started, per named point, on stderr. For finding where a cold start's time goes.
 public enum Timeline {
-    public static let enabled = Environment.value("WASMAOT_TIMELINE") != nil
-    private static let absolute = Environment.value("WASMAOT_TIMELINE") == "abs"
+    private static let setting = Environment.value("WASMAOT_TIMELINE")
+    public static let enabled = setting != nil
+    private static let absolute = setting == "abs"
 
     public static func mark(_ what: @autoclosure () -> String) {
         guard enabled else { return }
