@@ -198,44 +198,13 @@ static int cache_root(const run_options *o, char *buf, size_t size) {
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-/// Same bookkeeping as a hit in the compiler: the entry folder's mtime is its last use (gc).
-static void touch_entry(const char *artifact) {
-    char entry[PATH_MAX];
-    snprintf(entry, sizeof entry, "%s", artifact);
-    char *slash = strrchr(entry, '/');
-    if (slash) {
-        *slash = 0;
-        utimes(entry, NULL);
-    }
-}
-
-/// A verified artifact of `module` for `options`, by its path's stamp record or by content.
-static int lookup(const char *root, const char *module, const char *options, char *artifact, size_t artifact_size,
-                  char *key, size_t key_size) {
-    return wafp_lookup(root, module, options, compiler_path, artifact, artifact_size, key, key_size) == 0 ||
-           wafp_lookup_content(root, module, options, compiler_path, artifact, artifact_size, key, key_size) == 0;
-}
-
-/// The artifact to start for the tier choice, if the launcher can decide alone: the optimized
-/// tier when it is there; with `auto` otherwise the baseline tier, but only while its optimized
-/// build is running (or has failed for good) — else the compiler schedules that build. *tier_out:
-/// "optimized" or "baseline". 1 found, 0 not (exec the compiler).
+/// The launcher's tier choice: see wafp_tiered_lookup.
 static int tiered_lookup(const run_options *o, const char *root, const char *module, char *artifact, size_t artifact_size,
                          char *key, size_t key_size, const char **tier_out) {
-    char options[64];
-    if (o->tier != TIER_BASELINE) {
-        wafp_options(o->opt_level, options, sizeof options);
-        if (lookup(root, module, options, artifact, artifact_size, key, key_size)) {
-            *tier_out = "optimized";
-            return 1;
-        }
-        if (o->tier == TIER_OPTIMIZED) return 0;
-    }
-    wafp_options(-1, options, sizeof options);
-    if (!lookup(root, module, options, artifact, artifact_size, key, key_size)) return 0;
-    if (o->tier == TIER_AUTO && wafp_tierup_pending(root, key, o->opt_level) != 1) return 0;
-    *tier_out = "baseline";
-    return 1;
+    static const wafp_tier tiers[] = {[TIER_AUTO] = WAFP_TIER_AUTO, [TIER_BASELINE] = WAFP_TIER_BASELINE,
+                                      [TIER_OPTIMIZED] = WAFP_TIER_OPTIMIZED};
+    return wafp_tiered_lookup(root, module, o->opt_level, tiers[o->tier], compiler_path, artifact, artifact_size, key,
+                              key_size, tier_out);
 }
 
 /// `wasmaot cache artifact [--cache-dir D] [-O N] [--tier T] MODULE` (what wasmaot-oci calls at
@@ -262,7 +231,7 @@ static void fast_cache_artifact(int argc, char **argv) {
     const char *tier;
     if (!module || cache_root(&o, root, sizeof root)) return;
     if (!tiered_lookup(&o, root, module, artifact, sizeof artifact, key, sizeof key, &tier)) return;
-    touch_entry(artifact);
+    wafp_touch_entry(artifact);
     printf("%s\n", artifact);
     exit(fflush(stdout) == 0 ? 0 : 1);
 }
@@ -353,7 +322,7 @@ static void fast_run(int argc, char **argv) {
     if (cache_root(&o, root, sizeof root)) return;
     if (!tiered_lookup(&o, root, module, artifact, sizeof artifact, key, sizeof key, &tier))
         cold_run(&o, module, argc - i, argv + i, argv[0]);
-    touch_entry(artifact);
+    wafp_touch_entry(artifact);
     if (o.verbose) fprintf(stderr, "wasmaot: cache hit (fast path, %s tier): %.16s %s\n", tier, key, artifact);
 
     // argv: the module path as given, then the guest's arguments; env: ours + WASMAOT_WASI.

@@ -91,6 +91,20 @@ int wafp_write_verified(const char *artifact_path);
 int wafp_lookup_content(const char *cache_root, const char *module_path, const char *options,
                         const char *compiler_path, char *artifact, size_t artifact_size, char *key, size_t key_size);
 
+typedef enum wafp_tier { WAFP_TIER_AUTO, WAFP_TIER_BASELINE, WAFP_TIER_OPTIMIZED } wafp_tier;
+
+/// The artifact to start for a tier choice, if it can be decided without the compiler: the
+/// optimized tier (at `opt_level`) when it is cached; with WAFP_TIER_AUTO otherwise the baseline
+/// tier, but only while its optimized build is running (or has failed for good) — else the
+/// compiler must schedule that build. Fills `artifact`/`key` and *tier_out ("optimized" or
+/// "baseline"); 1 found, 0 not (ask the compiler).
+int wafp_tiered_lookup(const char *cache_root, const char *module_path, int opt_level, wafp_tier tier,
+                       const char *compiler_path, char *artifact, size_t artifact_size, char *key, size_t key_size,
+                       const char **tier_out);
+
+/// Same bookkeeping as a hit in the compiler: the entry folder's mtime is its last use (gc).
+void wafp_touch_entry(const char *artifact_path);
+
 #ifdef __cplusplus
 }
 #endif
