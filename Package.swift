@@ -97,23 +97,22 @@ let package = Package(
             "WasmAOTFastPath", "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec", "WasmAOTCache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: llvmSwift, linkerSettings: llvmLink + compilerLink),
-        // OCI runtime wrapper (config model, Wasm detection, config rewrite, delegate exec). No LLVM and
-        // no full Foundation: it runs in front of every runc call, so start-up time matters.
-        .target(name: "WasmAOTOCI"),
-        // Release builds link the Swift runtime and FoundationEssentials statically: no dynamic
-        // loading of ~8 libraries in front of every runc call (about half its start-up). Only in
-        // release, because the flags also reach test bundles that link this target.
-        .executableTarget(name: "wasmaot-oci", dependencies: ["WasmAOTOCI"], linkerSettings: [
-            .unsafeFlags(["-static-stdlib", "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-l_FoundationCShims",
-                          "-Xlinker", "-lswiftSynchronization"], .when(configuration: .release)),
-        ]),
+        // OCI runtime wrapper: argument parsing, settings (TOML via toml11, one C++ file), Wasm
+        // detection, config.json via yajl (static), the artifact from the fast path in-process. C,
+        // because it runs in front of every runc call (create, start, state, kill, delete).
+        .target(name: "CWasmAOTOCI", dependencies: ["WasmAOTFastPath"],
+                cSettings: [.unsafeFlags(["-O2"])], cxxSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("yajl_s")]),
+        // A static executable with no Swift runtime (see Sources/wasmaot/no_swift_runtime.c).
+        .executableTarget(name: "wasmaot-oci", dependencies: ["CWasmAOTOCI"],
+                          cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // Benchmark harness (Benchmarks/): drives the built binaries, wasmtime and native builds as
         // processes. No LLVM, no compiler targets: it builds in seconds.
         .target(name: "WasmAOTBench", path: "Benchmarks/Sources/WasmAOTBench"),
         .executableTarget(name: "wasmaot-bench", dependencies: ["WasmAOTBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Benchmarks/Sources/wasmaot-bench"),
         .testTarget(name: "BenchmarksTests", dependencies: ["WasmAOTBench"]),
-        .testTarget(name: "WasmAOTOCITests", dependencies: ["WasmAOTOCI", "wasmaot-oci", "wasmaot", "wasmaot-compiler"]),
+        .testTarget(name: "WasmAOTOCITests", dependencies: ["CWasmAOTOCI", "wasmaot-oci", "wasmaot", "wasmaot-compiler"]),
         .testTarget(name: "WasmAOTCoreTests", dependencies: ["WasmAOTCore", .product(name: "WAT", package: "WasmKit"), .product(name: "WasmParser", package: "WasmKit")]),
         .testTarget(name: "WasmAOTLowerTests", dependencies: ["WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink + llvmDynamic),

@@ -3,6 +3,7 @@
 // pull libswiftCore into the static link, and its start-up work (backtracer set-up, parsing
 // /proc/self/maps: ~0.4 ms) into every `wasmaot run`. Defining them here satisfies swiftrt.o, so
 // the linker leaves the Swift runtime out and the launcher starts like a plain static C program.
+// wasmaot-oci uses the same file (Sources/wasmaot-oci/no_swift_runtime.c is a symlink to it).
 #include <stdbool.h>
 
 void swift_addNewDSOImage(const void *header) { (void)header; }

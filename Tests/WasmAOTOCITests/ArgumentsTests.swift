@@ -1,5 +1,5 @@
 import XCTest
-@testable import WasmAOTOCI
+import CWasmAOTOCI
 
 final class ArgumentsTests: XCTestCase {
     func testPodmanCreate() {
@@ -69,5 +69,12 @@ final class ArgumentsTests: XCTestCase {
         let b = RuntimeArguments(["--handler=wasm", "state", "id"])
         XCTAssertEqual(b.handler, "wasm")
         XCTAssertEqual(b.delegateArguments, ["state", "id"])
+    }
+
+    func testWasmaotConfigFlagIsStripped() {
+        let a = RuntimeArguments(["--wasmaot-config", "/etc/x.toml", "--root", "/r", "create", "-b", "/b", "id"])
+        XCTAssertEqual(a.config, "/etc/x.toml")
+        XCTAssertEqual(a.delegateArguments, ["--root", "/r", "create", "-b", "/b", "id"])
+        XCTAssertEqual(RuntimeArguments(["--wasmaot-config=/y", "delete", "id"]).delegateArguments, ["delete", "id"])
     }
 }

@@ -326,4 +326,52 @@ final class BundleTests: XCTestCase {
         let source = try XCTUnwrap(try mountSource(viaLink))
         XCTAssertTrue(source.hasPrefix(dir.appendingPathComponent("cache").path), source)
     }
+
+    /// A warm create finds the artifact in-process: the only programs started are the delegate
+    /// (and its own re-exec), never the wasmaot launcher or compiler.
+    func testWarmCreateStartsNoCompiler() throws {
+        guard let strace = OCIPaths.which("strace") else { throw XCTSkip("strace is not installed") }
+        let d = delegates[0]
+        let toml = dir.appendingPathComponent("oci.toml")
+        try "tiering = \"optimized-only\"\n".write(to: toml, atomically: true, encoding: .utf8)
+        let module = try wasm(Self.exit42)
+        let first = try bundle(["app.wasm": module], args: ["/app.wasm"], annotations: ["run.oci.handler": "wasm"])
+        XCTAssertEqual(try oci(d, ["run", "-b", first.path, newID(d)], config: toml).status, 42)
+        let second = try bundle(["app.wasm": module], args: ["/app.wasm"], annotations: ["run.oci.handler": "wasm"])
+        var e = env(d)
+        e["WASMAOT_OCI_CONFIG"] = toml.path
+        let traced = try Child(strace, ["-f", "-qq", "-e", "trace=execve", "-e", "signal=none", wrapper,
+                                        "--root", dir.appendingPathComponent("state-\(d.name)").path, "run", "-b", second.path, newID(d)],
+                               environment: e, scratch: dir).run(timeout: 120)
+        XCTAssertEqual(traced.status, 42, traced.summary)
+        let execs = traced.errText.split(separator: "\n").filter { $0.contains("execve(") && $0.contains("= 0") }
+        XCTAssertFalse(execs.isEmpty, traced.summary)
+        XCTAssertFalse(execs.contains { $0.contains("/wasmaot\"") || $0.contains("wasmaot-compiler") }, "\(execs)")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: second.appendingPathComponent("config.json"))) as! [String: Any]
+        XCTAssertEqual((config["mounts"] as! [[String: Any]]).last?["destination"] as? String, "/app.wasm")
+    }
+
+    /// Settings and delegate problems fail every command, in runc's log format.
+    func testSettingsAndDelegateErrors() throws {
+        let d = delegates[0]
+        let log = dir.appendingPathComponent("log.json")
+        let broken = dir.appendingPathComponent("broken.toml")
+        try "delegate = \"/usr/sbin/runc\"\ntiering = [\n".write(to: broken, atomically: true, encoding: .utf8)
+        let r = try oci(d, ["--log", log.path, "--log-format", "json", "state", "x"], config: broken)
+        XCTAssertEqual(r.status, 1, r.summary)
+        XCTAssertTrue(r.errText.hasPrefix("wasmaot-oci: invalid settings file"), r.summary)
+        XCTAssertTrue(r.errText.contains(broken.path), r.summary)
+        let line = try XCTUnwrap(try String(contentsOf: log, encoding: .utf8).split(separator: "\n").last)
+        let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+        XCTAssertEqual(entry?["level"], "error")
+        XCTAssertTrue(entry?["msg"]?.contains(broken.path) ?? false, String(line))
+
+        var e = env(d)
+        e["WASMAOT_OCI_DELEGATE"] = dir.appendingPathComponent("no-such-runc").path
+        let missing = try Child(wrapper, ["--log", log.path, "delete", "x"], environment: e, scratch: dir).run(timeout: 60)
+        XCTAssertEqual(missing.status, 1, missing.summary)
+        XCTAssertTrue(missing.errText.contains("delegate runtime \(e["WASMAOT_OCI_DELEGATE"]!) is not executable"), missing.summary)
+        let text = try XCTUnwrap(try String(contentsOf: log, encoding: .utf8).split(separator: "\n").last)
+        XCTAssertTrue(text.hasPrefix("time=\"") && text.contains("level=error msg=\"wasmaot-oci: delegate runtime"), String(text))
+    }
 }

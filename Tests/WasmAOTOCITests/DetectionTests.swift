@@ -1,5 +1,5 @@
 import XCTest
-@testable import WasmAOTOCI
+import CWasmAOTOCI
 
 final class DetectionTests: XCTestCase {
     /// The magic-byte probe must only run when the answer depends on it (it reads the rootfs).

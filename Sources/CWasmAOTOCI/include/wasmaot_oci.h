@@ -1,0 +1,161 @@
+// wasmaot-oci: the OCI runtime wrapper in front of runc/crun. A small static C program because
+// engines call the runtime several times per container (create, start, state, kill, delete) and
+// every call pays the wrapper's start-up; only `create`/`run` read config.json (yajl, what crun
+// uses), and the artifact of a Wasm container comes from the cache's fast path in-process (the
+// compiler is started only on a miss). Settings come from a TOML file (toml11, one C++ file).
+//
+// Everything here is also what the unit tests (Tests/WasmAOTOCITests) call.
+#ifndef WASMAOT_OCI_H
+#define WASMAOT_OCI_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- the runc/crun command line ------------------------------------------------------------
+
+/// Parsed only as far as the wrapper needs: the global flags it reads (--log, --log-format,
+/// --root), the command, and the bundle/ID of create/run. Everything is kept as given in
+/// `delegate_argv`, so a delegate sees exactly what podman/containerd passed — minus the wrapper's
+/// own global flags `--handler wasm` and `--wasmaot-config FILE`, which runc would reject. The
+/// strings point into the parsed argv.
+typedef struct wao_args {
+    char **delegate_argv;   // NULL-terminated, without a program name
+    int delegate_argc;
+    const char *command;    // NULL when the first non-flag word is not a runtime command
+    const char *root, *log, *log_format;
+    const char *handler;    // --handler VALUE ("wasm": handler mode)
+    const char *config;     // --wasmaot-config FILE: settings file (podman: --runtime-flag)
+    const char *bundle;     // create/run: --bundle/-b, NULL when absent (the runtime's cwd)
+    const char *container_id;
+} wao_args;
+
+/// `argv` without the program name. 0, or -1 when out of memory.
+int wao_args_parse(int argc, char *const *argv, wao_args *out);
+void wao_args_free(wao_args *args);
+
+// ---- settings: environment, then the TOML file, then defaults ------------------------------
+
+#define WAO_DEFAULT_CONFIG_FILE "/etc/wasmaot/oci.toml"
+#define WAO_DEFAULT_CACHE_DIR "/var/lib/wasmaot/cache"
+
+typedef enum wao_tiering {
+    WAO_TIERING_AUTO,            // "auto": a miss starts the baseline tier, optimized built in the background
+    WAO_TIERING_OPTIMIZED_ONLY,  // "optimized-only": compile the optimized tier before the container starts
+    WAO_TIERING_BASELINE_ONLY,   // "baseline-only": never build the optimized tier
+} wao_tiering;
+
+typedef struct wao_settings {
+    char *delegate;              // `delegate` / WASMAOT_OCI_DELEGATE; NULL: crun, else runc on PATH
+    char *cache_dir;             // `cache_dir` / WASMAOT_OCI_CACHE_DIR
+    char *compiler;              // `wasmaot` / WASMAOT_OCI_COMPILER; NULL: beside this executable, else PATH
+    int trust_image_artifacts;   // `trust_image_artifacts`: use MODULE.wasmaot/<arch> shipped in the image
+    wao_tiering tiering;         // `tiering`
+    int background_builds;       // `background_builds` (>= 1); 0: wasmaot's default
+} wao_settings;
+
+void wao_settings_init(wao_settings *s);
+void wao_settings_free(wao_settings *s);
+
+/// Applies a TOML document (`name` is used in messages). Top-level keys only — keys inside
+/// [tables] belong to those tables; unknown keys are ignored so newer files still load. A syntax
+/// error, or a known key with a wrong type or value, returns -1 with the message in `err`; valid
+/// keys are applied all the same.
+int wao_settings_apply_toml(wao_settings *s, const char *text, size_t len, const char *name, char *err, size_t err_size);
+
+/// Defaults, then the settings file (`file`, else $WASMAOT_OCI_CONFIG, else the default path; a
+/// file that does not exist means defaults), then the WASMAOT_OCI_* variables of `envp`.
+/// 0, or -1 with the message in `err`.
+int wao_settings_load(wao_settings *s, const char *file, char *const *envp, char *err, size_t err_size);
+
+/// `wasmaot cache artifact --tier …` for a tiering setting.
+const char *wao_tier_flag(wao_tiering t);
+
+// ---- which containers run as Wasm --------------------------------------------------------------
+
+/// The annotations crun's Wasm handlers and the containerd/CRI-O Wasm shims use. A pod's sandbox
+/// (pause) container is never Wasm, whatever annotations Kubernetes copied onto it. The `probe`
+/// (does the entrypoint start with "\0asm"?) is only called when the answer depends on the file.
+int wao_is_wasm(const char *const *keys, const char *const *values, size_t n, int handler_mode,
+                int (*probe)(void *ctx), void *ctx);
+
+/// Invoked as `…-wasm` (a symlink): handler mode, for engines that choose a runtime by name.
+int wao_is_handler_name(const char *argv0);
+
+// ---- paths inside a container root that is not yet the process's root ------------------------
+
+/// The symlink-free absolute container path for `path`: every component is lstat'ed under `root`,
+/// symlink targets are re-rooted there, ".." is clamped at the root (runc's securejoin). Missing
+/// components are kept as given. 0, or -1 on a symlink loop or a path too long.
+int wao_rootfs_resolve(const char *path, const char *root, char *out, size_t size);
+
+/// Where the runtime will find the executable for args[0], as a container path: names with a "/"
+/// relative to `cwd`; bare names searched in the config's PATH (the last PATH= of `env`).
+/// 0 when a regular file is found, else -1.
+int wao_rootfs_entrypoint(const char *arg0, const char *cwd, const char *const *env, size_t nenv, const char *root,
+                          char *out, size_t size);
+
+/// 1 when the file starts with the Wasm magic; O_NOFOLLOW: `host_path` is already resolved.
+int wao_has_wasm_magic(const char *host_path);
+
+// ---- config.json --------------------------------------------------------------------------------
+
+/// The parsed document plus views of the parts the wrapper reads (strings point into the tree;
+/// entries that are not strings are skipped). Every other field — including ones from spec
+/// versions newer than this code — is written back unchanged, numbers as their original text.
+typedef struct wao_config {
+    void *tree;
+    const char **annotation_keys, **annotation_values;
+    size_t nannotations;
+    const char **args;
+    size_t nargs;
+    const char **env;
+    size_t nenv;
+    const char *cwd;         // "/" when absent
+    const char *root_path;   // root.path, "rootfs" when absent (relative to the bundle unless absolute)
+    size_t nmounts;
+} wao_config;
+
+/// Set on rewritten configs: a second `create` on the same bundle must not stack another mount or
+/// wrap WASMAOT_WASI twice.
+#define WAO_MARKER_ANNOTATION "org.wasmaot.oci.artifact"
+
+/// NULL on invalid JSON (message in `err`).
+wao_config *wao_config_parse(const char *bytes, size_t len, char *err, size_t err_size);
+void wao_config_free(wao_config *c);
+const char *wao_config_annotation(const wao_config *c, const char *key);
+
+/// The document as JSON (malloc'ed, newline-terminated), unchanged.
+char *wao_config_serialize(const wao_config *c, size_t *len);
+
+/// The rewritten document: the artifact (host path) bind-mounted read-only over `entrypoint` (the
+/// container path of args[0]) as the last mount, so args — the guest's argv — stay exactly as
+/// configured; WASMAOT_WASI set from process.env (the guest sees "/" and that environment); the
+/// marker annotation. malloc'ed, newline-terminated; NULL when out of memory.
+char *wao_config_rewrite(const wao_config *c, const char *entrypoint, const char *artifact, size_t *len);
+
+/// "--dir /::/ --env 'K=V' …" for the runtime (entries starting WASMAOT_WASI= skipped). malloc'ed.
+char *wao_wasi_config(const char *const *env, size_t n);
+/// Single-quoted word for the runtime's WASMAOT_WASI splitter ('…' literal, ' as '\''). malloc'ed.
+char *wao_shell_quote(const char *s);
+
+// ---- errors, the way runc reports them ------------------------------------------------------
+
+/// One log line in runc's format: logrus JSON (`format` "json") or logrus text. malloc'ed.
+char *wao_log_line(const char *msg, const char *format, const char *time);
+/// "wasmaot-oci: MSG" to stderr, and a line to `log` (when given), which containerd's shim reads.
+void wao_report(const char *msg, const char *log, const char *format);
+
+// ---- the whole flow ---------------------------------------------------------------------------
+
+/// Parse, load settings, find the delegate; for create/run of a Wasm container find or build the
+/// artifact and rewrite config.json; then exec the delegate with the original arguments. Returns
+/// (an exit status) only on error, after reporting it.
+int wao_main(int argc, char **argv, char **envp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

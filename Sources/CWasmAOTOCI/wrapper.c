@@ -1,0 +1,391 @@
+// The wrapper's whole flow (wao_main in wasmaot_oci.h).
+#define _GNU_SOURCE
+#include "wasmaot_oci.h"
+#include "wasmaot_fastpath.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+    wao_args args;
+    wao_settings settings;
+    int handler_mode;
+    char **envp;
+    char err[4096];
+} wrapper;
+
+__attribute__((format(printf, 2, 3))) static int fail(wrapper *w, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->err, sizeof w->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const char *env_get(char *const *envp, const char *name) {
+    size_t n = strlen(name);
+    const char *v = NULL;
+    for (; envp && *envp; envp++)
+        if (!strncmp(*envp, name, n) && (*envp)[n] == '=') v = *envp + n + 1;
+    return v;
+}
+
+static int is_executable(const char *path) {
+    struct stat st;
+    return access(path, X_OK) == 0 && stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/// First executable `name` on PATH (the default list when PATH is unset).
+static int which(const char *name, const char *path, char *out, size_t size) {
+    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const char *d = path;;) {
+        size_t n = strcspn(d, ":");
+        if (n && (size_t)snprintf(out, size, "%.*s/%s", (int)n, d, name) < size && is_executable(out)) return 0;
+        if (!d[n]) return -1;
+        d += n + 1;
+    }
+}
+
+/// WASMAOT_OCI_DELEGATE / oci.toml `delegate`, else crun, else runc — never this wrapper itself
+/// (installed as `runc`, or found on PATH via a symlink), which would exec itself forever.
+static int find_delegate(wrapper *w, char *out, size_t size) {
+    if (w->settings.delegate) {
+        if (!is_executable(w->settings.delegate))
+            return fail(w, "delegate runtime %s is not executable", w->settings.delegate);
+        snprintf(out, size, "%s", w->settings.delegate);
+        return 0;
+    }
+    char me[PATH_MAX], real[PATH_MAX];
+    if (!realpath("/proc/self/exe", me)) me[0] = 0;
+    static const char *const names[] = {"crun", "runc"};
+    for (int i = 0; i < 2; i++)
+        if (which(names[i], env_get(w->envp, "PATH"), out, size) == 0 && !(realpath(out, real) && !strcmp(real, me)))
+            return 0;
+    return fail(w, "no delegate OCI runtime: set WASMAOT_OCI_DELEGATE or `delegate` in %s, or install crun or runc",
+                WAO_DEFAULT_CONFIG_FILE);
+}
+
+/// The `wasmaot` command (its launcher): `wasmaot` setting, else beside this executable, else PATH.
+static int find_compiler(wrapper *w, char *out, size_t size) {
+    if (w->settings.compiler) {
+        snprintf(out, size, "%s", w->settings.compiler);
+        return 0;
+    }
+    char me[PATH_MAX];
+    if (realpath("/proc/self/exe", me)) {
+        char *slash = strrchr(me, '/');
+        if (slash && (size_t)snprintf(out, size, "%.*s/wasmaot", (int)(slash - me), me) < size && is_executable(out))
+            return 0;
+    }
+    if (which("wasmaot", env_get(w->envp, "PATH"), out, size) == 0) return 0;
+    return fail(w, "the wasmaot compiler was not found (set `wasmaot` in %s or WASMAOT_OCI_COMPILER)", WAO_DEFAULT_CONFIG_FILE);
+}
+
+static int read_file(wrapper *w, const char *path, char **data, size_t *len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(w, "cannot read %s: %s", path, strerror(errno));
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            close(fd);
+            return fail(w, "cannot read %s: out of memory", path);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return fail(w, "cannot read %s: %s", path, strerror(e));
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+        if (n == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) free(buf);
+            buf = bigger;
+        }
+    }
+    close(fd);
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+/// Temp file in the same directory + rename: a runtime reading config.json sees the old or the
+/// new file, never a torn one. The original file's mode is kept. No fsync (0.3-1 ms, the biggest
+/// single cost of a warm create): rename already gives readers the atomicity they need, and a
+/// bundle does not outlive a host crash — engines recreate bundles (and config.json) for every
+/// container they start again.
+static int write_atomically(wrapper *w, const char *data, size_t len, const char *path) {
+    char tmp[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int dn = slash ? (int)(slash - path) : 1;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s/.config.json.wasmaot-XXXXXX", dn, slash ? path : ".") >= sizeof tmp)
+        return fail(w, "path too long: %s", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) return fail(w, "cannot create a temporary file in %.*s: %s", dn, slash ? path : ".", strerror(errno));
+    struct stat st;
+    fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644);
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return fail(w, "cannot write %s: %s", tmp, strerror(e));
+        }
+        off += (size_t)n;
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return fail(w, "cannot write %s: %s", tmp, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return fail(w, "cannot replace %s: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+/// Runs the compiler to completion: stdin from /dev/null and fds >= 3 closed (the container's
+/// stdin and conmon's pipes are not its business); stdout and stderr captured (malloc'ed).
+static int run_compiler(wrapper *w, char **argv, int *status, char **out, char **errout) {
+    int op[2], ep[2];
+    if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) return fail(w, "pipe: %s", strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, op[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, w->envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(op[1]);
+    close(ep[1]);
+    if (rc != 0) {
+        close(op[0]);
+        close(ep[0]);
+        return fail(w, "cannot execute %s: %s", argv[0], strerror(rc));
+    }
+    // Drain both pipes together so a chatty stderr cannot block the child on a full pipe.
+    size_t len[2] = {0, 0}, cap[2] = {4096, 4096};
+    char *text[2] = {malloc(cap[0]), malloc(cap[1])};
+    struct pollfd fds[2] = {{.fd = op[0], .events = POLLIN}, {.fd = ep[0], .events = POLLIN}};
+    while ((fds[0].fd >= 0 || fds[1].fd >= 0) && text[0] && text[1]) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (fds[k].fd < 0 || !fds[k].revents) continue;
+            if (len[k] + 4096 > cap[k]) {
+                char *bigger = realloc(text[k], cap[k] *= 2);
+                if (!bigger) break;
+                text[k] = bigger;
+            }
+            ssize_t n = read(fds[k].fd, text[k] + len[k], cap[k] - len[k] - 1);
+            if (n > 0) len[k] += (size_t)n;
+            else if (n == 0 || errno != EINTR) {
+                close(fds[k].fd);
+                fds[k].fd = -1;
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        if (fds[k].fd >= 0) close(fds[k].fd);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (!text[0] || !text[1]) {
+        free(text[0]);
+        free(text[1]);
+        return fail(w, "out of memory");
+    }
+    text[0][len[0]] = 0;
+    text[1][len[1]] = 0;
+    *out = text[0];
+    *errout = text[1];
+    return 0;
+}
+
+static char *trim(char *s) {
+    while (*s == ' ' || *s == '\t' || *s == '\n') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n')) s[--n] = 0;
+    return s;
+}
+
+/// The compiler identity the cache's fast-path records are keyed by: the `wasmaot-compiler` the
+/// launcher `wasmaot` would exec ($WASMAOT_COMPILER, else beside the launcher's real path).
+static int compiler_identity_path(wrapper *w, const char *launcher, char *out, size_t size) {
+    const char *env = env_get(w->envp, "WASMAOT_COMPILER");
+    if (env && *env) return (size_t)snprintf(out, size, "%s", env) < size ? 0 : -1;
+    char real[PATH_MAX];
+    if (!realpath(launcher, real)) return -1;
+    char *slash = strrchr(real, '/');
+    if (!slash) return -1;
+    return (size_t)snprintf(out, size, "%.*s/wasmaot-compiler", (int)(slash - real), real) < size ? 0 : -1;
+}
+
+/// `wasmaot cache artifact`: compiled for this CPU, content-addressed, reused when cached — looked
+/// up in-process first (the same fast path as the launcher's), the compiler started only on a miss.
+static int cache_artifact(wrapper *w, const char *module, int trust_image, char *out, size_t size) {
+    char launcher[PATH_MAX], identity[PATH_MAX], key[128];
+    if (find_compiler(w, launcher, sizeof launcher)) return -1;
+    static const wafp_tier tiers[] = {[WAO_TIERING_AUTO] = WAFP_TIER_AUTO,
+                                      [WAO_TIERING_OPTIMIZED_ONLY] = WAFP_TIER_OPTIMIZED,
+                                      [WAO_TIERING_BASELINE_ONLY] = WAFP_TIER_BASELINE};
+    if (compiler_identity_path(w, launcher, identity, sizeof identity) == 0 &&
+        wafp_tiered_lookup(w->settings.cache_dir, module, 2, tiers[w->settings.tiering], identity, out, size, key,
+                           sizeof key, NULL)) {
+        wafp_touch_entry(out);
+        return 0;
+    }
+    char jobs[16];
+    char *argv[16];
+    int k = 0;
+    argv[k++] = launcher;
+    argv[k++] = "cache";
+    argv[k++] = "artifact";
+    argv[k++] = (char *)module;
+    argv[k++] = "--cache-dir";
+    argv[k++] = w->settings.cache_dir;
+    if (trust_image) argv[k++] = "--trust-image-artifacts";
+    argv[k++] = "--tier";
+    argv[k++] = (char *)wao_tier_flag(w->settings.tiering);
+    if (w->settings.background_builds) {
+        snprintf(jobs, sizeof jobs, "%d", w->settings.background_builds);
+        argv[k++] = "--background-jobs";
+        argv[k++] = jobs;
+    }
+    argv[k] = NULL;
+    int status;
+    char *so, *se;
+    if (run_compiler(w, argv, &status, &so, &se)) return -1;
+    char *path = trim(so), *why = trim(se);
+    int rc = 0;
+    if (status != 0 || path[0] != '/' || strchr(path, '\n')) {
+        char code[48];
+        snprintf(code, sizeof code, "wasmaot exited with status %d", status);
+        rc = fail(w, "cannot compile Wasm entrypoint %s: %s", module, *why ? why : code);
+    } else if ((size_t)snprintf(out, size, "%s", path) >= size) {
+        rc = fail(w, "artifact path too long: %s", path);
+    }
+    free(so);
+    free(se);
+    return rc;
+}
+
+static int artifact_for(wrapper *w, const char *module, const char *root, char *out, size_t size) {
+    if (!w->settings.trust_image_artifacts) return cache_artifact(w, module, 0, out, size);
+    if (cache_artifact(w, module, 1, out, size)) return -1;
+    // A prebuilt artifact from the image is a path in the rootfs, found by the compiler with host
+    // symlink semantics; an image could point it (app.wasm.wasmaot -> /usr/bin) at a host file.
+    // Use it only if the host path is where the same path leads inside the container.
+    size_t rn = strlen(root);
+    if (strncmp(out, root, rn) || out[rn] != '/') return 0;
+    char inside[PATH_MAX], real_root[PATH_MAX], real[PATH_MAX], expected[PATH_MAX * 2];
+    if (wao_rootfs_resolve(out + rn, root, inside, sizeof inside) == 0 && realpath(root, real_root) &&
+        realpath(out, real)) {
+        snprintf(expected, sizeof expected, "%s%s", real_root, inside);
+        if (!strcmp(expected, real)) return 0;
+    }
+    return cache_artifact(w, module, 0, out, size);
+}
+
+typedef struct {
+    const char *root, *entry;
+} probe_ctx;
+
+static int probe_magic(void *ctx) {
+    probe_ctx *p = ctx;
+    if (!p->entry) return 0;
+    char host[PATH_MAX * 2];
+    snprintf(host, sizeof host, "%s%s", p->root, p->entry);
+    return wao_has_wasm_magic(host);
+}
+
+/// Rewrites <bundle>/config.json when the container is Wasm; leaves it untouched otherwise.
+static int prepare_bundle(wrapper *w) {
+    char cwd[PATH_MAX], config_path[PATH_MAX], root[PATH_MAX], entry[PATH_MAX], artifact[PATH_MAX], module[PATH_MAX * 2];
+    const char *bundle = w->args.bundle;
+    if (!bundle) bundle = getcwd(cwd, sizeof cwd) ? cwd : ".";
+    if ((size_t)snprintf(config_path, sizeof config_path, "%s/config.json", bundle) >= sizeof config_path)
+        return fail(w, "bundle path too long: %s", bundle);
+    char *bytes;
+    size_t len;
+    if (read_file(w, config_path, &bytes, &len)) return -1;
+    char why[512];
+    wao_config *c = wao_config_parse(bytes, len, why, sizeof why);
+    free(bytes);
+    if (!c) return fail(w, "cannot parse %s: %s", config_path, why);
+    int rc = 0;
+    if (wao_config_annotation(c, WAO_MARKER_ANNOTATION)) goto done;  // already rewritten
+    const char *rp = c->root_path;
+    if ((size_t)snprintf(root, sizeof root, "%s%s%s", rp[0] == '/' ? "" : bundle, rp[0] == '/' ? "" : "/", rp) >= sizeof root) {
+        rc = fail(w, "root path too long: %s", rp);
+        goto done;
+    }
+    int found = c->nargs && wao_rootfs_entrypoint(c->args[0], c->cwd, c->env, c->nenv, root, entry, sizeof entry) == 0;
+    probe_ctx ctx = {root, found ? entry : NULL};
+    if (!wao_is_wasm(c->annotation_keys, c->annotation_values, c->nannotations, w->handler_mode, probe_magic, &ctx))
+        goto done;
+    if (!found) {
+        if (c->nargs) rc = fail(w, "Wasm container: entrypoint \"%s\" not found in %s", c->args[0], root);
+        else rc = fail(w, "Wasm container: entrypoint (process.args is empty) not found in %s", root);
+        goto done;
+    }
+    snprintf(module, sizeof module, "%s%s", root, entry);
+    if ((rc = artifact_for(w, module, root, artifact, sizeof artifact))) goto done;
+    size_t n;
+    char *out = wao_config_rewrite(c, entry, artifact, &n);
+    if (!out) {
+        rc = fail(w, "cannot write %s: the document could not be generated", config_path);
+        goto done;
+    }
+    rc = write_atomically(w, out, n, config_path);
+    free(out);
+done:
+    wao_config_free(c);
+    return rc;
+}
+
+int wao_main(int argc, char **argv, char **envp) {
+    wrapper w = {.envp = envp};
+    if (wao_args_parse(argc - 1, argv + 1, &w.args)) {
+        wao_report("out of memory", NULL, NULL);
+        return 1;
+    }
+    w.handler_mode = wao_is_handler_name(argc ? argv[0] : "") || (w.args.handler && !strcmp(w.args.handler, "wasm"));
+    char delegate[PATH_MAX];
+    if (wao_settings_load(&w.settings, w.args.config, envp, w.err, sizeof w.err) == 0 &&
+        find_delegate(&w, delegate, sizeof delegate) == 0 &&
+        (!w.args.command || (strcmp(w.args.command, "create") && strcmp(w.args.command, "run")) || prepare_bundle(&w) == 0)) {
+        // stdio and inherited fds (conmon's sync/start pipes 3 and 4) pass straight to the delegate.
+        char **dargv = calloc((size_t)w.args.delegate_argc + 2, sizeof *dargv);
+        if (dargv) {
+            dargv[0] = delegate;
+            memcpy(dargv + 1, w.args.delegate_argv, (size_t)w.args.delegate_argc * sizeof *dargv);
+            execve(delegate, dargv, envp);
+        }
+        fail(&w, "cannot execute %s: %s", delegate, strerror(errno));
+    }
+    wao_report(w.err, w.args.log, w.args.log_format);
+    return 1;
+}

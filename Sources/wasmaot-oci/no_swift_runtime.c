@@ -1,0 +1,1 @@
+../wasmaot/no_swift_runtime.c
