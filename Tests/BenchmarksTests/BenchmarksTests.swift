@@ -182,7 +182,10 @@ final class BenchmarksTests: XCTestCase {
                 ]),
             ]),
             Section(id: "container", title: "Container start", cases: [
-                BenchCase(name: "runc level", measurements: [measured(Engine.runcNative, 0.040), measured(Engine.ociWasm, 0.041)]),
+                BenchCase(name: "runc level", measurements: [measured(Engine.runcNative, 0.040), measured(Engine.ociWasm, 0.041),
+                                                             measured(Engine.ociNative, 0.0415)]),
+                BenchCase(name: "podman", measurements: [measured(Engine.podmanNative, 0.200), measured(Engine.podmanOCINative, 0.203),
+                                                         measured(Engine.podmanOCIWasm, 0.209)]),
             ]),
             Section(id: "throughput", title: "Throughput", cases: [
                 BenchCase(name: "a.c", measurements: [measured(Engine.nativeT, 1, bench: 0.9), measured(Engine.wasmaot, 1, bench: 0.9),
@@ -204,7 +207,7 @@ final class BenchmarksTests: XCTestCase {
 
     func testTargetsAreEvaluatedFromTheSameRun() throws {
         let targets = Targets.evaluate(sampleReport())
-        XCTAssertEqual(targets.count, 13)
+        XCTAssertEqual(targets.count, 18)
         func met(_ prefix: String) -> Bool? { targets.first { $0.name.hasPrefix(prefix) }?.met }
         XCTAssertEqual(met("Cached start (cached artifact) vs native"), true)          // 1.05×
         XCTAssertEqual(met("Cached start (`wasmaot run`, cache hit) vs native"), false) // 2×
@@ -217,7 +220,11 @@ final class BenchmarksTests: XCTestCase {
         XCTAssertEqual(met("Cold start, `wasmaot run`"), true)                          // geomean √2 ≈ 1.414
         XCTAssertEqual(met("Cold start, worst module"), true)                           // 2×
         XCTAssertEqual(met("Warm `wasmaot run` after tier-up"), true)                   // 1.1×
-        XCTAssertEqual(met("Container start overhead"), true)                           // +1 ms
+        XCTAssertEqual(met("Container start at runc level: \(Engine.ociWasm)"), true)     // +1 ms ≤ 2 ms
+        XCTAssertEqual(met("Container start at runc level: \(Engine.ociNative)"), false)  // +1.5 ms > 1 ms
+        XCTAssertEqual(met("\(Engine.podmanOCIWasm) ÷"), true)                           // 1.045×
+        XCTAssertEqual(met("\(Engine.podmanOCINative) ÷"), true)                         // 1.015×
+        XCTAssertNil(met("\(Engine.ctrOCIWasm) ÷"), "no ctr rows: not measured")
         let vsWT = try XCTUnwrap(Targets.throughputGeomean(sampleReport().section("throughput"), vs: Engine.wasmtimeT).value)
         XCTAssertEqual(vsWT, 0.5, accuracy: 1e-12)
     }
@@ -250,7 +257,7 @@ final class BenchmarksTests: XCTestCase {
         let md = ReportWriter.markdown(r)
         XCTAssertTrue(md.contains("## Targets\n\n| target | goal | measured | met? | how |\n|---|---|---|---|---|\n"))
         let targetRows = md.split(separator: "\n").drop { !$0.hasPrefix("## Targets") }.dropFirst(3).prefix { $0.hasPrefix("|") }  // heading, header, rule
-        XCTAssertEqual(targetRows.count, 13)
+        XCTAssertEqual(targetRows.count, 18)
         XCTAssertTrue(md.contains("**met**") && md.contains("**not met**"))
         for section in ["## Machine", "## Versions and anchors", "## Start-up", "## Container start", "## Cold start", "## Throughput", "## Compile", "| **geomean** |"] {
             XCTAssertTrue(md.contains(section), "report lacks \(section)")
@@ -267,7 +274,7 @@ final class BenchmarksTests: XCTestCase {
         }
         let decoded = try JSONDecoder().decode(BenchReport.self, from: Data(contentsOf: dir.appendingPathComponent("results.json")))
         XCTAssertEqual(decoded.sections.map(\.id), ["startup", "container", "throughput", "compile", "coldstart"])
-        XCTAssertEqual(decoded.targets.count, 13)
+        XCTAssertEqual(decoded.targets.count, 18)
         XCTAssertEqual(decoded.sections[0].cases[0].measurements[0].wallSamples.count, 3)
     }
 }

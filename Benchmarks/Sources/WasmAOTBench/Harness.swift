@@ -18,7 +18,9 @@ public struct BenchConfig: Sendable {
     public var coldStartRuns = 3
     /// Extra modules (e.g. Benchmarks/fetch-large-modules.sh) for the compile and cold-start sections.
     public var extraModules: [String] = []
-    public var containerWarmup = 3, containerRuns = 50, podmanRuns = 20
+    // Container rows are cheap (40-200 ms) but noisy (runc run: 20-55 ms on the 2-core VM): many runs,
+    // so that medians resolve the wrapper's ~1 ms.
+    public var containerWarmup = 3, containerRuns = 300, podmanRuns = 150
     public var throughputWarmup = 1, throughputRuns = 10
     public var compileRuns = 3
     public var keepScratch = false
@@ -86,6 +88,9 @@ public enum Engine {
     public static let podmanNative = "podman run, runtime runc (native)"
     public static let podmanOCINative = "podman run, runtime wasmaot-oci (native)"
     public static let podmanOCIWasm = "podman run, runtime wasmaot-oci (Wasm, cache warm)"
+    public static let ctrNative = "ctr run, runtime runc (native)"
+    public static let ctrOCINative = "ctr run, runtime wasmaot-oci (native)"
+    public static let ctrOCIWasm = "ctr run, runtime wasmaot-oci (Wasm, cache warm)"
 
     public static let aotBaseline = "wasmaot compile --tier baseline"
     public static let aotO2 = "wasmaot compile -O2"

@@ -111,13 +111,27 @@ public enum Targets {
                         value: warmGeo.map { "geomean \(Fmt.targetRatio($0)) over \(warm.count) modules; worst \(warmWorst!.name) \(Fmt.targetRatio(warmWorst!.ratio))" } ?? "not measured",
                         met: warmWorst.map { $0.ratio <= 1.15 }, detail: "section Cold start, warm rows (whole process; worst module counts)"))
         let cont = report.section("container")
-        let overhead: Double? = {
-            guard let w = median(cont, "runc level", Engine.ociWasm), let n = median(cont, "runc level", Engine.runcNative) else { return nil }
-            return w - n
-        }()
-        t.append(Target(name: "Container start overhead at runc level (wasmaot-oci Wasm − runc native)", goal: "≤ 2 ms",
-                        value: overhead.map { String(format: "%+.2f ms", $0 * 1e3) } ?? "not measured",
-                        met: overhead.map { $0 <= 0.002 }, detail: "difference of medians"))
+        func difference(_ caseName: String, _ row: String, _ base: String, goal: String, limit: Double) {
+            let d: Double? = {
+                guard let w = median(cont, caseName, row), let n = median(cont, caseName, base) else { return nil }
+                return w - n
+            }()
+            t.append(Target(name: "Container start at runc level: \(row) − \(base)", goal: goal,
+                            value: d.map { String(format: "%+.2f ms", $0 * 1e3) } ?? "not measured",
+                            met: d.map { $0 <= limit }, detail: "difference of interleaved medians"))
+        }
+        difference("runc level", Engine.ociNative, Engine.runcNative, goal: "≤ +1 ms", limit: 0.001)
+        difference("runc level", Engine.ociWasm, Engine.runcNative, goal: "≤ +2 ms", limit: 0.002)
+        func ratio(_ caseName: String, _ row: String, _ base: String, limit: Double) {
+            let r = Stats.ratio(median(cont, caseName, row), median(cont, caseName, base))
+            t.append(Target(name: "\(row) ÷ \(base)", goal: String(format: "≤ %.2f×", limit),
+                            value: r.map { Fmt.targetRatio($0) } ?? "not measured", met: r.map { $0 <= limit },
+                            detail: "ratio of interleaved medians, case \(caseName)"))
+        }
+        ratio("podman", Engine.podmanOCIWasm, Engine.podmanNative, limit: 1.05)
+        ratio("podman", Engine.podmanOCINative, Engine.podmanNative, limit: 1.02)
+        ratio("containerd (ctr run)", Engine.ctrOCIWasm, Engine.ctrNative, limit: 1.05)
+        ratio("containerd (ctr run)", Engine.ctrOCINative, Engine.ctrNative, limit: 1.02)
         return t
     }
 }

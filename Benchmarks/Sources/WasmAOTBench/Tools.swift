@@ -15,6 +15,9 @@ public struct Tools: Sendable {
     public var clang: String?
     public var runc: String?
     public var podman: String?
+    /// containerd, its runc v2 shim and ctr: the bench's `ctr run` rows (a private daemon).
+    public var containerd: String?
+    public var ctr: String?
     public var wat2wasm: String?
     /// anchor name → why it is unavailable
     public var missing: [String: String] = [:]
@@ -78,6 +81,12 @@ enum ToolFinder {
         if t.runc == nil { t.missing["runc"] = "runc not installed (apt-get install runc)" }
         t.podman = findExecutable("podman")
         if t.podman == nil { t.missing["podman"] = "podman not installed (apt-get install podman)" }
+        t.containerd = findExecutable("containerd")
+        t.ctr = findExecutable("ctr")
+        if t.containerd == nil || t.ctr == nil || findExecutable("containerd-shim-runc-v2") == nil {
+            t.containerd = nil; t.ctr = nil
+            t.missing["containerd"] = "containerd, ctr or containerd-shim-runc-v2 not installed (apt-get install containerd)"
+        }
         t.wat2wasm = findExecutable("wat2wasm")
 
         if let w = options.wasmtime {
@@ -212,6 +221,7 @@ enum ToolFinder {
         ask("clang", t.clang, ["--version"])
         ask("runc", t.runc, ["--version"])
         ask("podman", t.podman, ["--version"])
+        ask("containerd", t.containerd, ["--version"])
         return v
     }
 }
