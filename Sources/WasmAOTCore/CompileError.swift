@@ -6,6 +6,9 @@ public struct CompileError: Error, CustomStringConvertible, Sendable {
     public var offset: Int?
     public var function: UInt32?
     public var functionName: String?
+    /// Raised by WasmKit's decoder (not by validation): it may only mean that a proposal is off
+    /// (see `WasmModule.namingUnsupported`).
+    public var fromDecoder = false
 
     public init(_ reason: String, offset: Int? = nil, function: UInt32? = nil, functionName: String? = nil) {
         self.reason = reason

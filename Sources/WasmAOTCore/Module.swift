@@ -31,6 +31,9 @@ public struct WasmModule: Sendable {
     public var functionNames: [UInt32: String] = [:]
     /// Byte offset of each defined function's body, for error messages.
     public var codeOffsets: [Int] = []
+    /// The module's bytes (the code entries are slices of them anyway), for naming an unsupported
+    /// proposal when a function body fails to decode (`UnsupportedProposal.diagnose`).
+    public var bytes: [UInt8] = []
 
     public init() {}
 
@@ -47,7 +50,8 @@ public struct WasmModule: Sendable {
     public static func decode(bytes: [UInt8]) throws(CompileError) -> WasmModule {
         var bytes = bytes
         while true {
-            let module = try decodeOnce(bytes)
+            let module: WasmModule
+            do { module = try decodeOnce(bytes) } catch { throw namingUnsupported(error, bytes) }
             // WasmKit 0.4.2 reads the 0xFC prefix's sub-opcode as one byte, but it is a u32 LEB
             // and may be encoded overlong (`fc 80 00`). Rewrite such spots to the same number of
             // bytes, `01 … fc 00` (nops before the canonical form), and decode again.
@@ -85,8 +89,20 @@ public struct WasmModule: Sendable {
         return nil
     }
 
+    /// A decoding error that only means "this module uses a proposal wasmaot does not support",
+    /// reworded to say so; any other error unchanged.
+    public static func namingUnsupported(_ error: CompileError, _ bytes: [UInt8], function: UInt32? = nil) -> CompileError {
+        guard error.fromDecoder, let offset = error.offset,
+              let feature = UnsupportedProposal.diagnose(bytes, failedAt: offset, function: function) else { return error }
+        var named = UnsupportedProposal.error(feature, "decoding stops here without it: \(error.reason)", offset: offset)
+        named.function = error.function
+        named.functionName = error.functionName
+        return named
+    }
+
     static func decodeOnce(_ bytes: [UInt8]) throws(CompileError) -> WasmModule {
         var module = WasmModule()
+        module.bytes = bytes
         var parser = Parser(bytes: bytes, features: features)
         var functionSection: [UInt32]? = nil
         var codeSection: [Code]? = nil
@@ -103,7 +119,7 @@ public struct WasmModule: Sendable {
                     for group in groups {
                         for sub in group.types {
                             guard case .function(let type) = sub.body else {
-                                throw CompileError("GC types are not supported", offset: parser.offset)
+                                throw UnsupportedProposal.error(.gc, "struct and array types", offset: parser.offset)
                             }
                             module.types.append(type)
                         }
@@ -119,7 +135,7 @@ public struct WasmModule: Sendable {
                 case .codeSection(let codes): codeSection = codes
                 case .dataSection(let data): module.data = data
                 case .dataCount(let count): module.dataCount = count
-                case .tagSection: throw CompileError("exception handling is not supported", offset: parser.offset)
+                case .tagSection: throw UnsupportedProposal.error(.exceptionHandling, "tag section", offset: parser.offset)
                 }
             }
         } catch let error as WasmParserError {
@@ -152,7 +168,7 @@ public struct WasmModule: Sendable {
                 module.globals.append(g)
                 module.importedGlobalCount += 1
             case .tag:
-                throw CompileError("exception handling is not supported")
+                throw UnsupportedProposal.error(.exceptionHandling, "tag import \"\(imp.module)\" \"\(imp.name)\"")
             }
         }
         module.functionTypeIndices += functions
@@ -183,7 +199,9 @@ public struct WasmModule: Sendable {
         } else if text.hasPrefix("\""), let close = text.dropFirst().firstIndex(of: "\"") {
             text = String(text[text.index(after: text.startIndex)..<close])
         }
-        return CompileError(text, offset: offset)
+        var converted = CompileError(text, offset: offset)
+        converted.fromDecoder = true
+        return converted
     }
 
     /// A parser error inside a function body, located at that function.

@@ -7,19 +7,40 @@ struct ModuleValidator {
     let module: WasmModule
     let definedTables: [Table]
 
+    /// Value types of proposals wasmaot does not compile (v128, typed and GC references) in
+    /// signatures, globals and locals are named as such.
+    func checkSupportedTypes() throws(CompileError) {
+        for (i, type) in module.types.enumerated() {
+            for t in type.parameters + type.results {
+                if let feature = UnsupportedProposal.feature(of: t) { throw UnsupportedProposal.error(feature, "\(UnsupportedProposal.typeName(t)) in type \(i)") }
+            }
+        }
+        for (i, global) in module.globals.enumerated() {
+            if let feature = UnsupportedProposal.feature(of: global.valueType) { throw UnsupportedProposal.error(feature, "\(UnsupportedProposal.typeName(global.valueType)) global \(i)") }
+        }
+        for (i, code) in module.codes.enumerated() {
+            for t in code.locals {
+                if let feature = UnsupportedProposal.feature(of: t) {
+                    let f = UInt32(module.importedFunctionCount + i)
+                    throw UnsupportedProposal.error(feature, "\(UnsupportedProposal.typeName(t)) local", function: f, functionName: module.functionNames[f])
+                }
+            }
+        }
+    }
+
     func validate() throws(CompileError) {
         for (i, typeIndex) in module.functionTypeIndices.enumerated() where Int(typeIndex) >= module.types.count {
             throw CompileError("unknown type \(typeIndex)", function: UInt32(i))
         }
+        try checkSupportedTypes()
         for table in module.tables {
             try checkLimits(table.limits, bound: UInt64(UInt32.max), what: "table")
-            guard table.elementType == .funcRef || table.elementType == .externRef else {
-                throw CompileError("unsupported table element type")
-            }
+            if let feature = UnsupportedProposal.feature(of: table.elementType) { throw UnsupportedProposal.error(feature, "table of \(UnsupportedProposal.typeName(.ref(table.elementType)))") }
         }
-        if module.memories.count > 1 { throw CompileError("multiple memories") }
+        if module.memories.count > 1 { throw UnsupportedProposal.error(.multiMemory, "\(module.memories.count) memories") }
         for memory in module.memories {
-            if memory.isMemory64 || memory.shared { throw CompileError("memory64 and shared memories are not supported") }
+            if memory.isMemory64 { throw UnsupportedProposal.error(.memory64, "a 64-bit memory") }
+            if memory.shared { throw UnsupportedProposal.error(.threads, "a shared memory") }
             if memory.min > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
             if let max = memory.max, max > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
             if let max = memory.max, memory.min > max { throw CompileError("size minimum must not be greater than maximum") }
@@ -41,7 +62,7 @@ struct ModuleValidator {
             case .table(let i): try checkIndex(i, module.tables.count, "table")
             case .memory(let i): try checkIndex(i, module.memories.count, "memory")
             case .global(let i): try checkIndex(i, module.globals.count, "global")
-            case .tag: throw CompileError("exception handling is not supported")
+            case .tag: throw UnsupportedProposal.error(.exceptionHandling, "tag export \"\(export.name)\"")
             }
         }
         if let start = module.start {

@@ -76,6 +76,7 @@ extension FunctionLowerer {
     func select(_ typed: ValueType?) throws(CompileError) {
         let condition = try pop(.i32)
         if let typed {
+            if let feature = UnsupportedProposal.feature(of: typed) { throw unsupported(feature, "select of \(UnsupportedProposal.typeName(typed))") }
             let b = try pop(typed), a = try pop(typed)
             push(typed, emitting ? emitSelect(condition, a, b) : nil)
             return
@@ -118,8 +119,9 @@ extension FunctionLowerer {
     }
 
     func refNull(_ heap: HeapType) throws(CompileError) {
-        guard case .abstract(let a) = heap, a == .funcRef || a == .externRef else { throw error("unsupported reference type") }
-        push(.ref(ReferenceType(isNullable: true, heapType: heap)), emitting ? ir.nullPtr : nil)
+        let type = ReferenceType(isNullable: true, heapType: heap)
+        if let feature = UnsupportedProposal.feature(of: type) { throw unsupported(feature, "ref.null \(UnsupportedProposal.typeName(.ref(type)))") }
+        push(.ref(type), emitting ? ir.nullPtr : nil)
     }
 
     func refIsNull() throws(CompileError) {

@@ -81,7 +81,7 @@ extension FunctionLowerer {
         case .tableGrow(let table): try tableGrow(table)
         case .tableSize(let table): try tableSize(table)
         default:
-            throw error("unsupported instruction \(instruction) (not part of Wasm 2.0 without SIMD)")
+            throw unsupported(instruction)
         }
     }
 
@@ -93,7 +93,9 @@ extension FunctionLowerer {
     func blockSignature(_ bt: BlockType) throws(CompileError) -> (params: [ValueType], results: [ValueType]) {
         switch bt {
         case .empty: return ([], [])
-        case .type(let t): return ([], [t])
+        case .type(let t):
+            if let feature = UnsupportedProposal.feature(of: t) { throw unsupported(feature, "block of type \(UnsupportedProposal.typeName(t))") }
+            return ([], [t])
         case .funcType(let i):
             guard Int(i) < m.wasm.types.count else { throw error("unknown type \(i)") }
             let ft = m.wasm.types[Int(i)]

@@ -25,6 +25,8 @@ extension FunctionLowerer {
     }
 
     func load(_ op: Instruction.Load, _ memarg: MemArg) throws(CompileError) {
+        if let feature = UnsupportedProposal.feature(of: .load(op, memarg: memarg)) { throw unsupported(feature, "\(op)") }
+        if memarg.memory != 0 { throw unsupported(.multiMemory, "\(op) of memory \(memarg.memory)") }
         try requireMemory(memarg.memory)
         let (result, memType, bytes, signed): (ValueType, LLVMTypeRef, Int, Bool)
         switch op {
@@ -58,6 +60,8 @@ extension FunctionLowerer {
     }
 
     func store(_ op: Instruction.Store, _ memarg: MemArg) throws(CompileError) {
+        if let feature = UnsupportedProposal.feature(of: .store(op, memarg: memarg)) { throw unsupported(feature, "\(op)") }
+        if memarg.memory != 0 { throw unsupported(.multiMemory, "\(op) of memory \(memarg.memory)") }
         try requireMemory(memarg.memory)
         let (operandType, memType, bytes): (ValueType, LLVMTypeRef, Int)
         switch op {

@@ -109,7 +109,8 @@ final class FunctionLowerer: AnyInstructionVisitor {
             }
         } catch let error as WasmParserError {
             // The error's own offset is relative to the body; the parser's is the module's.
-            throw WasmModule.locate(error, function: index, name: m.functionName(index), offset: parser.offset)
+            throw WasmModule.namingUnsupported(WasmModule.locate(error, function: index, name: m.functionName(index), offset: parser.offset),
+                                               m.wasm.bytes, function: index)
         } catch let error as CompileError {
             throw error
         } catch {
@@ -119,6 +120,18 @@ final class FunctionLowerer: AnyInstructionVisitor {
         if !frames.isEmpty {
             throw CompileError("unexpected end of function body", offset: parser.offset, function: index, functionName: m.functionName(index))
         }
+    }
+
+    /// An instruction of a proposal wasmaot does not compile yet, named as such.
+    func unsupported(_ instruction: Instruction) -> CompileError {
+        guard let feature = UnsupportedProposal.feature(of: instruction) else {
+            return error("unsupported instruction \(UnsupportedProposal.instructionName(instruction))")
+        }
+        return unsupported(feature, UnsupportedProposal.instructionName(instruction))
+    }
+
+    func unsupported(_ feature: WasmFeatureSet.Feature, _ what: String) -> CompileError {
+        UnsupportedProposal.error(feature, what, offset: binaryOffset, function: index, functionName: m.functionName(index))
     }
 
     func error(_ reason: String) -> CompileError {
