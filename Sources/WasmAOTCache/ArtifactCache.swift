@@ -276,7 +276,8 @@ public func sha256Hex(_ data: Data) -> String {
     SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }
 
-/// "512K", "100M", "2G", "12345" → bytes.
+/// "512K", "100M", "2G", "12345" → bytes; nil for anything else, including sizes that do not fit
+/// in 64 bits ("99999999999T").
 public func parseSize(_ text: String) -> UInt64? {
     let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
     var digits = text.uppercased()
@@ -287,5 +288,6 @@ public func parseSize(_ text: String) -> UInt64? {
         digits.removeLast()
     }
     guard let value = UInt64(digits) else { return nil }
-    return value * multiplier
+    let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier)
+    return overflow ? nil : bytes
 }

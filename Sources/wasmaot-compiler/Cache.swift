@@ -81,7 +81,7 @@ struct Cache: ParsableCommand {
         @Option(name: .customLong("max-size"), help: "Size to keep at most, e.g. 500M, 2G, 1048576.") var maxSize: String
 
         func run() {
-            guard let limit = parseSize(maxSize) else { fail("--max-size: cannot read '\(maxSize)' (examples: 500M, 2G)") }
+            guard let limit = parseSize(maxSize) else { fail("--max-size: cannot read '\(maxSize)' (a size below 16 EiB, e.g. 500M, 2G)") }
             let r = cache.open().gc(maxSize: limit)
             print("removed \(r.removed) entries (\(formatSize(r.freed))); \(formatSize(r.kept)) kept")
         }

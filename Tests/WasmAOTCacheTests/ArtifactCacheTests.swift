@@ -105,6 +105,10 @@ final class ArtifactCacheTests: XCTestCase {
         XCTAssertEqual(parseSize("500M"), 500 << 20)
         XCTAssertEqual(parseSize("2G"), 2 << 30)
         XCTAssertNil(parseSize("lots"))
+        XCTAssertEqual(parseSize("16777215T"), 16_777_215 << 40)   // the largest that fits
+        XCTAssertNil(parseSize("16777216T"))                        // 2^64: overflow, not a crash
+        XCTAssertNil(parseSize("99999999999T"))
+        XCTAssertNil(parseSize("99999999999999999999"))            // more than UInt64 even without a unit
     }
 }
 
