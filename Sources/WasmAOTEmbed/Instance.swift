@@ -70,7 +70,10 @@ public final class Instance: @unchecked Sendable {
         let d = desc
         for i in 0..<Int(d.num_imports) {
             let imp = d.imports[i]
-            let moduleName = String(cString: imp.module), name = String(cString: imp.name)
+            // Names from the decoded module, not the descriptor's C strings: a name may hold a
+            // NUL byte ("g\0x" is not "g"). The descriptor lists the imports in module order.
+            let decoded = module.wasm.imports[i]
+            let moduleName = decoded.module, name = decoded.name
             let type = String(cString: imp.type)
             if imp.kind == 0, slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutableRawPointer?.self).pointee != nil { continue }
             guard let provided = resolve(moduleName, name) else {

@@ -75,6 +75,26 @@ final class EmbedTests: XCTestCase {
         XCTAssertThrowsError(try engine.instantiate(try module(engine, "(module (import \"p\" \"mem\" (memory 1 2)))")) { _, name in provider.export(name) })
     }
 
+    func testImportNamesKeepNULBytes() throws {
+        let engine = try Engine()
+        let provider = try engine.instantiate(try module(engine, """
+            (module
+              (func (export "g") (result i32) (i32.const 1))
+              (func (export "g\\00x") (result i32) (i32.const 2)))
+            """)) { _, _ in nil }
+        var asked: [String] = []
+        let consumer = try engine.instantiate(try module(engine, """
+            (module
+              (import "p\\00q" "g\\00x" (func $f (result i32)))
+              (func (export "run") (result i32) (call $f)))
+            """)) { module, name in
+            asked.append(module + "|" + name)
+            return module == "p\u{0}q" ? provider.export(name) : nil
+        }
+        XCTAssertEqual(asked, ["p\u{0}q|g\u{0}x"])
+        XCTAssertEqual(try consumer.invoke("run", []), [.i32(2)])
+    }
+
     func testStartFunctionTrapFailsInstantiation() throws {
         let engine = try Engine()
         let m = try module(engine, "(module (func $s (unreachable)) (start $s))")
