@@ -90,7 +90,7 @@ struct Compile: ParsableCommand {
                 try ImageArtifacts.publish(module: input, moduleBytes: Array(data), identity: identity, arch: arch.rawValue,
                                            cpu: CPUChoice(cpu).description, options: "\(profile) emit=exe") { temporary in
                     try Pipeline(input: input, output: temporary, profile: profile, architecture: arch, cpu: CPUChoice(cpu),
-                                 emit: .exe, wasiDefaults: wasi.wasiString).run()
+                                 emit: .exe, wasiDefaults: wasi.wasiString, bytes: Array(data)).run()
                 }
             } catch {
                 fail("\(error)")

@@ -18,6 +18,9 @@ struct Pipeline {
     var cpu: CPUChoice = .baseline
     var emit: Emit = .exe
     var wasiDefaults = ""
+    /// The module's bytes when the caller has read (and hashed) them already: exactly those are
+    /// compiled, whatever `input` holds by now (it only names the module in messages).
+    var bytes: [UInt8]? = nil
 
     /// A failure already formatted for the user (without the leading "error: ").
     struct Failure: Error, CustomStringConvertible {
@@ -29,14 +32,20 @@ struct Pipeline {
         defer { progress.finish() }
         let timing = PhaseTimer(enabled: ProcessInfo.processInfo.environment["WASMAOT_TIMING"] != nil)
         defer { timing.report(input) }
-        guard let data = FileManager.default.contents(atPath: input) else {
-            throw Failure(description: "\(input): cannot read file")
+        let module: [UInt8]
+        if let bytes {
+            module = bytes
+        } else {
+            guard let data = FileManager.default.contents(atPath: input) else {
+                throw Failure(description: "\(input): cannot read file")
+            }
+            module = Array(data)
         }
         timing.mark("read")
         Timeline.mark("module read")
         let wasm: WasmModule
         do {
-            wasm = try WasmModule.decode(bytes: Array(data))
+            wasm = try WasmModule.decode(bytes: module)
         } catch {
             throw Failure(description: "\(input): \(error)")
         }

@@ -114,7 +114,8 @@ func tieredArtifact(input: String, choice: TierChoice, opt: OptLevel, cache: Art
     let result: (path: URL, compiled: Bool)
     do {
         result = try cache.artifact(for: wanted.key, identity: wanted.identity, target: wanted.target, options: wanted.options) { temporary in
-            try Pipeline(input: input, output: temporary, profile: wanted.profile, architecture: .host, cpu: .native, emit: .exe).run()
+            try Pipeline(input: input, output: temporary, profile: wanted.profile, architecture: .host, cpu: .native, emit: .exe,
+                         bytes: bytes).run()
         }
     } catch {
         fail("\(error)")
@@ -270,10 +271,12 @@ enum TierUp {
         let started = Date()
         let record = FastPathRecord(module: module)
         guard let data = FileManager.default.contents(atPath: source) else { return 0 }  // scheduled twice; done already
-        let key = ArtifactKey(module: Array(data), profile: .level(opt))
+        let bytes = Array(data)
+        let key = ArtifactKey(module: bytes, profile: .level(opt))
         do {
             let result = try cache.artifact(for: key.key, identity: key.identity, target: key.target, options: key.options) { temporary in
-                try Pipeline(input: source, output: temporary, profile: key.profile, architecture: .host, cpu: .native, emit: .exe).run()
+                try Pipeline(input: source, output: temporary, profile: key.profile, architecture: .host, cpu: .native, emit: .exe,
+                             bytes: bytes).run()
             }
             // The stamp record for the module's own path only if that path still holds these bytes.
             if let original = FileManager.default.contents(atPath: module), original == data {
