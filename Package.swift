@@ -95,6 +95,7 @@ let package = Package(
                           cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .executableTarget(name: "wasmaot-compiler", dependencies: [
             "WasmAOTFastPath", "WasmAOTCore", "WasmAOTLower", "WasmAOTCodegen", "WasmAOTLink", "WasmAOTEmbed", "WasmAOTSpec", "WasmAOTCache",
+            "CWasmAOTRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: llvmSwift, linkerSettings: llvmLink + compilerLink),
         // OCI runtime wrapper: argument parsing, settings (TOML via toml11, one C++ file), Wasm

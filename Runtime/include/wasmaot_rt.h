@@ -223,6 +223,17 @@ void wasmaot_embed_instance_delete(wasmaot_vmctx *vmctx);
 /* The trap landing pad is left where it was; the trap kind of a failed call is returned. */
 void wasmaot_embed_trap(int kind);
 
+/* ---- Shared grammar ----
+ * A guest environment entry, as `--env NAME=VALUE` takes it everywhere: the launcher, the
+ * compiler's `run` and `compile` options, WASMAOT_WASI. The one definition: NULL when `entry` is
+ * one, else what is wrong with it. */
+static inline const char *wasmaot_env_entry_error(const char *entry) {
+    if (entry[0] == '=') return "the variable name is empty";
+    for (const char *p = entry; *p; p++)
+        if (*p == '=') return NULL;
+    return "expected NAME=VALUE";
+}
+
 #ifdef __cplusplus
 }
 #endif

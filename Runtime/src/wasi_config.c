@@ -176,7 +176,8 @@ wasmaot_wasi *wasmaot_wasi_from_config(const char *config, int argc, char **argv
         }
         if (is_dir && add_preopen(w, val, error) != 0) return NULL;
         if (is_env) {
-            if (!strchr(val, '=')) { *error = fmt_error("WASMAOT_WASI: --env %s: expected KEY=VALUE", val); return NULL; }
+            const char *why = wasmaot_env_entry_error(val);
+            if (why) { *error = fmt_error("WASMAOT_WASI: --env %s: %s", val, why); return NULL; }
             if (env_set(w, val) != 0) goto oom;
         }
     }

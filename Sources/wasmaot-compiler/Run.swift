@@ -77,10 +77,7 @@ struct Run: ParsableCommand {
             switch first {
             case "--": args.removeFirst(); return
             case "--dir": wasi.dirs.append(try value())
-            case "--env":
-                let e = try value()
-                guard e.contains("=") else { throw ValidationError("--env expects K=V, got '\(e)'") }
-                wasi.env.append(e)
+            case "--env": wasi.env.append(try checkedEnvEntry(try value()))
             case "--tier":
                 let t = try value()
                 guard let choice = TierChoice(rawValue: t) else { throw ValidationError("--tier expects auto, baseline or optimized, got '\(t)'") }
@@ -90,7 +87,7 @@ struct Run: ParsableCommand {
             case "-v", "--verbose": verbose = true; args.removeFirst()
             default:
                 if first.hasPrefix("--dir=") { wasi.dirs.append(String(first.dropFirst(6))); args.removeFirst() }
-                else if first.hasPrefix("--env=") { wasi.env.append(String(first.dropFirst(6))); args.removeFirst() }
+                else if first.hasPrefix("--env=") { wasi.env.append(try checkedEnvEntry(String(first.dropFirst(6)))); args.removeFirst() }
                 else if first.hasPrefix("--tier="), let choice = TierChoice(rawValue: String(first.dropFirst(7))) { tiers.tier = choice; args.removeFirst() }
                 else { return }
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CWasmAOTRuntime
 import Foundation
 import WasmAOTCodegen
 import WasmAOTFastPath
@@ -85,9 +86,7 @@ struct WASIOptions: ParsableArguments {
     var inheritEnv = false
 
     func validate() throws {
-        for e in env where !e.contains("=") {
-            throw ValidationError("--env expects K=V, got '\(e)'")
-        }
+        for e in env { _ = try checkedEnvEntry(e) }
     }
 
     /// The flags in WASMAOT_WASI syntax (shell-quoted words).
@@ -151,3 +150,10 @@ func fail(_ message: String) -> Never {
 }
 
 extension Tier: ExpressibleByArgument {}
+
+/// `--env` values, checked by the grammar every component shares (wasmaot_env_entry_error in
+/// Runtime/include/wasmaot_rt.h: the launcher and WASMAOT_WASI use the same function).
+func checkedEnvEntry(_ entry: String) throws -> String {
+    if let why = wasmaot_env_entry_error(entry) { throw ValidationError("--env '\(entry)': \(String(cString: why))") }
+    return entry
+}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "wasmaot_fastpath.h"
+#include "../../Runtime/include/wasmaot_rt.h" // wasmaot_env_entry_error: the --env grammar
 
 extern char **environ;
 
@@ -127,7 +128,7 @@ static int wasi_option(int argc, char **argv, int *i, run_options *o) {
     if ((v = option_value(argc, argv, i, "--dir", &missing))) return add_word(&o->wasi, "--dir") || add_word(&o->wasi, v) ? -1 : 1;
     if (missing) return -1;
     if ((v = option_value(argc, argv, i, "--env", &missing))) {
-        if (!strchr(v, '=')) return -1; // the compiler words the error
+        if (wasmaot_env_entry_error(v)) return -1; // the compiler words the error
         return add_word(&o->wasi, "--env") || add_word(&o->wasi, v) ? -1 : 1;
     }
     if (missing) return -1;

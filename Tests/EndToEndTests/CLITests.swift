@@ -197,6 +197,30 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(missingDir.status, 0, missingDir.summary)
     }
 
+    /// One `--env` grammar (wasmaot_env_entry_error) for the launcher, `run` in both spellings,
+    /// `compile` and WASMAOT_WASI: NAME=VALUE with a non-empty name; VALUE may be empty.
+    func testEnvGrammarIsTheSameEverywhere() throws {
+        let dir = try makeTempDir("cli")
+        let wasm = dir.appendingPathComponent("args_env.wasm")
+        try Toolchains.cToWasm(try Paths.cFixture("args_env", into: dir), wasm)
+        let exe = dir.appendingPathComponent("args_env")
+        try WasmAOT.compile(wasm, to: exe, [])
+        for (entry, why) in [("E2E_ALPHA", "expected NAME=VALUE"), ("=x", "the variable name is empty")] {
+            for args in [["run", "--env", entry, wasm.path], ["run", "--env=" + entry, wasm.path],
+                         ["compile", wasm.path, "-o", dir.appendingPathComponent("x").path, "--env", entry]] {
+                let r = try Proc.run(try Paths.wasmaot(), args)
+                XCTAssertEqual(r.status, 64, "\(args): \(r.summary)")
+                XCTAssertTrue(r.stderrText.contains("--env '\(entry)': \(why)"), "\(args): \(r.stderrText)")
+            }
+            let artifact = try Proc.run(exe.path, [], environment: ["WASMAOT_WASI": "--env '\(entry)'"])
+            XCTAssertNotEqual(artifact.status, 0, artifact.summary)
+            XCTAssertTrue(artifact.stderrText.contains(why), artifact.stderrText)
+        }
+        // An empty value is an entry: the launcher's fast path and the compiler agree.
+        let r = try Proc.run(try Paths.wasmaot(), ["run", "--env", "E2E_ALPHA=", wasm.path])
+        XCTAssertTrue(r.stdoutText.contains("E2E_ALPHA=<>"), r.summary)
+    }
+
     func testRunSubcommand() throws {
         let dir = try makeTempDir("cli")
         let wasm = dir.appendingPathComponent("args_env.wasm")
