@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 3u
+#define WASMAOT_ABI_VERSION 4u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -167,7 +167,14 @@ typedef struct wasmaot_module_desc {
      * struct return matches; then it is `void f(vmctx, PARAMS..., uint64_t *results)` writing
      * result i to results[i] (i32/f32 in the low bytes). */
     void *const *func_c_entry;
+    /* Where the module's generated code is: every function the compiler emits is in the section
+     * WASMAOT_CODE_SECTION, and these are the linker's __start_/__stop_ symbols of it (both NULL
+     * if the module has none). A fault is a Wasm trap only when its PC is in such a range. */
+    const void *code_start, *code_end;
 } wasmaot_module_desc;
+
+/* The section holding generated code (a C identifier, so linkers define __start_/__stop_). */
+#define WASMAOT_CODE_SECTION "wasmaot_code"
 
 /* ---- Called by generated code ---- */
 _Noreturn void wasmaot_trap(int kind);

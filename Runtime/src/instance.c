@@ -70,6 +70,10 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
         *error = error_buf;
         return NULL;
     }
+    if (d->code_start && wasmaot_code_register(d->code_start, d->code_end) != 0) {
+        *error = "too many modules (code ranges)";
+        return NULL;
+    }
     size_t size = d->vmctx_size < sizeof(wasmaot_vmctx) ? sizeof(wasmaot_vmctx) : d->vmctx_size;
     size = (size + 15) & ~(size_t)15; /* aligned_alloc wants a multiple of the alignment */
     wasmaot_vmctx *vm = aligned_alloc(16, size);
@@ -259,5 +263,7 @@ PIN(wasmaot_module_desc, tables_offset, 88); PIN(wasmaot_module_desc, memory_kin
 PIN(wasmaot_module_desc, memory_min_pages, 96); PIN(wasmaot_module_desc, memory_max_pages, 104);
 PIN(wasmaot_module_desc, num_globals, 112); PIN(wasmaot_module_desc, globals, 120);
 PIN(wasmaot_module_desc, init, 128); PIN(wasmaot_module_desc, wasi_defaults, 136);
-_Static_assert(sizeof(wasmaot_module_desc) == 152, "module desc size");
+PIN(wasmaot_module_desc, func_c_entry, 144); PIN(wasmaot_module_desc, code_start, 152);
+PIN(wasmaot_module_desc, code_end, 160);
+_Static_assert(sizeof(wasmaot_module_desc) == 168, "module desc size");
 _Static_assert(sizeof(wasmaot_host_func) == 32, "host func entry size");

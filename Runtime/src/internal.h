@@ -33,6 +33,8 @@ int wasmaot_thread_init_altstack(void);
 
 /* Linear-memory reservations the fault handler turns into "out of bounds memory access". */
 int wasmaot_reservation_register(void *base, uint64_t len);
+/* A module's generated code [start, end) (wasmaot_module_desc.code_start/end); idempotent. */
+int wasmaot_code_register(const void *start, const void *end);
 void wasmaot_reservation_unregister(void *base);
 
 /* The current thread's stack: generated code traps below `limit`; a fault in [guard_lo, hi) is

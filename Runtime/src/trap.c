@@ -3,9 +3,11 @@
  *
  * Generated code never bounds-checks loads/stores: an access outside the accessible part of a
  * memory's 8 GiB reservation faults, and the SIGSEGV handler below maps that fault to
- * "out of bounds memory access". A fault just below the thread's stack is "call stack
- * exhausted", and so is a fault at (or just below) the interrupted stack pointer. Everything else
- * is passed on to whatever handler was installed before us.
+ * "out of bounds memory access" — when the faulting instruction is in generated code (the
+ * registered code ranges); the runtime's own faults there are real crashes. A fault just below
+ * the thread's stack is "call stack exhausted", and so is a fault at (or just below) the
+ * interrupted stack pointer. Everything else is passed on to whatever handler was installed
+ * before us.
  */
 #include "internal.h"
 
@@ -101,6 +103,36 @@ static int in_reservation(uintptr_t a) {
     return 0;
 }
 
+/* ---- Generated code ----
+ * The code ranges of the loaded modules (static executable: one; embeddings: one per shared
+ * object), claimed like reservations. Never unregistered: a range outlives the instances of its
+ * module, and a stale range only keeps treating faults there as traps. */
+#define MAX_CODE_RANGES 4096
+static struct { uintptr_t start, end; } code_ranges[MAX_CODE_RANGES];
+
+int wasmaot_code_register(const void *start, const void *end) {
+    uintptr_t s = (uintptr_t)start, e = (uintptr_t)end;
+    for (int i = 0; i < MAX_CODE_RANGES; i++) {
+        uintptr_t expected = 0;
+        if (__atomic_load_n(&code_ranges[i].start, __ATOMIC_SEQ_CST) == s) return 0;
+        if (__atomic_compare_exchange_n(&code_ranges[i].end, &expected, e, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            __atomic_store_n(&code_ranges[i].start, s, __ATOMIC_SEQ_CST);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int in_generated_code(uintptr_t pc) {
+    for (int i = 0; i < MAX_CODE_RANGES; i++) {
+        uintptr_t s = __atomic_load_n(&code_ranges[i].start, __ATOMIC_RELAXED);
+        uintptr_t e = __atomic_load_n(&code_ranges[i].end, __ATOMIC_RELAXED);
+        if (!e) return 0; /* claimed in order: nothing after the first free slot */
+        if (s && pc >= s && pc < e) return 1;
+    }
+    return 0;
+}
+
 /* ---- Thread stack bounds ---- */
 static _Thread_local uintptr_t stack_limit, stack_guard_lo, stack_hi;
 
@@ -128,13 +160,31 @@ static uintptr_t interrupted_sp(void *uctx) {
 #endif
 }
 
+/* The PC of the interrupted instruction (0 where we do not know how to read it). */
+static uintptr_t interrupted_pc(void *uctx) {
+    const ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
 /* How far below the stack pointer a stack access may land: a push/call (x86-64), a pre-indexed
  * store pair (aarch64), a stack probe (one page below). Generous; nothing else addresses there. */
 #define SP_FAULT_SLACK ((uintptr_t)64 * 1024)
 
 static void fault_handler(int sig, siginfo_t *info, void *uctx) {
     uintptr_t a = (uintptr_t)info->si_addr;
-    if (in_reservation(a)) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    /* An access outside a memory is a trap only when generated code made it: the runtime
+     * bounds-checks guest pointers itself, so a fault of its own there is a bug, not a trap. */
+    if (in_reservation(a)) {
+        uintptr_t pc = interrupted_pc(uctx);
+        if (!pc || in_generated_code(pc)) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    }
     if (stack_hi && a < stack_hi) {
         /* The guard region below the stack we computed from RLIMIT_STACK... */
         if (a >= stack_guard_lo) wasmaot_trap(WASMAOT_TRAP_STACK_EXHAUSTED);

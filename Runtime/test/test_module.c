@@ -64,7 +64,11 @@ static const wasmaot_import_desc imports[] = {
 #endif
 };
 
-static void start(wasmaot_vmctx *vm);
+/* `start` stands for generated code, so it lives where the compiler puts generated code: the
+ * fault handler takes a fault for a trap only there (see runtime_fault below). */
+#define GENERATED __attribute__((section(WASMAOT_CODE_SECTION)))
+extern const char __start_wasmaot_code[], __stop_wasmaot_code[];
+GENERATED static void start(wasmaot_vmctx *vm);
 static void init(wasmaot_vmctx *vm);
 
 static const wasmaot_export_desc exports[] = {{"_start", WASMAOT_EXTERN_FUNC, NIMP}};
@@ -83,6 +87,7 @@ const wasmaot_module_desc wasmaot_module = {
     .memory_kind = 1, .memory_min_pages = 1, .memory_max_pages = 3,
     .init = init,
     .wasi_defaults = "",
+    .code_start = __start_wasmaot_code, .code_end = __stop_wasmaot_code,
 };
 
 /* ---- "generated code" helpers ---- */
@@ -402,7 +407,11 @@ static void mode_memops(wasmaot_vmctx *vm) {
     say(vm, "not reached\n");
 }
 
-static void start(wasmaot_vmctx *vm) {
+/* Runtime code (outside the generated-code section) that touches a memory's guard region: a
+ * runtime bug, which must crash with SIGSEGV rather than pass for a Wasm trap. */
+__attribute__((noinline)) static void runtime_fault(volatile uint8_t *p) { *p = 1; }
+
+GENERATED static void start(wasmaot_vmctx *vm) {
     /* argv[1] selects the mode */
     CALL(fn_ii, I_ARGS_SIZES_GET, SCRATCH, SCRATCH + 4);
     uint32_t argc = rd32(vm, SCRATCH);
@@ -431,6 +440,8 @@ static void start(wasmaot_vmctx *vm) {
         vm->mem_base[2 * 65536 - 1] = 1;
         say(vm, "in bounds ok\n");
         *(volatile uint8_t *)(vm->mem_base + 2 * 65536) = 1;
+    } else if (!strcmp(mode, "runtime_oob")) {
+        runtime_fault(vm->mem_base + (5ull << 30));
     } else if (!strcmp(mode, "null")) {
         /* A fault that is not Wasm's: must reach the default action (SIGSEGV), not a trap. */
         *(volatile int *)(uintptr_t)never = 1;

@@ -89,6 +89,7 @@ struct DescriptorEmitter {
             ir.c32(globals.count), ir.constArrayGlobal(globalType, globals, name: "globals"),
             initFunction, ir.cString(wasiDefaults),
             ir.constArrayGlobal(ir.ptr, cEntries(), name: "func_c_entry"),
+            sectionBound("__start_"), sectionBound("__stop_"),
         ]
         let descriptor = ir.constStruct(fields)
         let global = LLVMAddGlobal(ir.module, LLVMTypeOf(descriptor), "wasmaot_module")!
@@ -117,6 +118,15 @@ struct DescriptorEmitter {
             LLVMBuildRetVoid(ir.builder)
             return wrapper
         }
+    }
+
+    /// The linker's `__start_`/`__stop_` symbol of the generated-code section: weak (NULL if no
+    /// object has the section), hidden (resolved inside this executable or shared object).
+    private func sectionBound(_ prefix: String) -> LLVMValueRef {
+        let bound = LLVMAddGlobal(ir.module, ir.i8, prefix + WASMAOT_CODE_SECTION)!
+        LLVMSetLinkage(bound, LLVMExternalWeakLinkage)
+        LLVMSetVisibility(bound, LLVMHiddenVisibility)
+        return bound
     }
 
     private func structType(_ members: [LLVMTypeRef]) -> LLVMTypeRef {

@@ -1,4 +1,5 @@
 import CLLVM
+import CWasmAOTRuntime
 import WasmAOTCodegen
 import WasmAOTCore
 import WasmParser
@@ -79,6 +80,13 @@ public enum Lowering {
         if m.holdsModuleCode {
             let initFunction = InitEmitter(m).emit()
             DescriptorEmitter(m, initFunction: initFunction, wasiDefaults: options.wasiDefaults).emit()
+        }
+        // Every function with a body into the generated-code section: the fault handler takes a
+        // fault for a trap only at a PC inside it (wasmaot_module_desc.code_start/code_end).
+        var function = LLVMGetFirstFunction(llvmModule)
+        while let f = function {
+            if LLVMIsDeclaration(f) == 0 { LLVMSetSection(f, WASMAOT_CODE_SECTION) }
+            function = LLVMGetNextFunction(f)
         }
     }
 
