@@ -75,7 +75,10 @@ public final class Instance: @unchecked Sendable {
             let decoded = module.wasm.imports[i]
             let moduleName = decoded.module, name = decoded.name
             let type = String(cString: imp.type)
-            if imp.kind == 0, slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutableRawPointer?.self).pointee != nil { continue }
+            // Bound by the runtime to one of its host functions — which it matched by C string, so
+            // only if the names hold no NUL byte ("fd_write\0x" is not "fd_write").
+            let exactNames = String(cString: imp.module) == moduleName && String(cString: imp.name) == name
+            if imp.kind == 0, exactNames, slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutableRawPointer?.self).pointee != nil { continue }
             guard let provided = resolve(moduleName, name) else {
                 throw EmbedError("unknown import \(moduleName).\(name)")
             }

@@ -93,6 +93,14 @@ final class EmbedTests: XCTestCase {
         }
         XCTAssertEqual(asked, ["p\u{0}q|g\u{0}x"])
         XCTAssertEqual(try consumer.invoke("run", []), [.i32(2)])
+
+        // Not a host function either: the runtime's own table is keyed by C strings.
+        let nearlyWASI = try module(engine, """
+            (module (import "wasi_snapshot_preview1" "proc_exit\\00x" (func (param i32))))
+            """)
+        XCTAssertThrowsError(try engine.instantiate(nearlyWASI) { _, _ in nil }) { error in
+            XCTAssertTrue("\(error)".contains("unknown import wasi_snapshot_preview1.proc_exit"), "\(error)")
+        }
     }
 
     func testStartFunctionTrapFailsInstantiation() throws {
