@@ -25,8 +25,6 @@ extension FunctionLowerer {
     }
 
     func load(_ op: Instruction.Load, _ memarg: MemArg) throws(CompileError) {
-        if let feature = UnsupportedProposal.feature(of: .load(op, memarg: memarg)) { throw unsupported(feature, "\(op)") }
-        if memarg.memory != 0 { throw unsupported(.multiMemory, "\(op) of memory \(memarg.memory)") }
         try requireMemory(memarg.memory)
         let (result, memType, bytes, signed): (ValueType, LLVMTypeRef, Int, Bool)
         switch op {
@@ -44,7 +42,7 @@ extension FunctionLowerer {
         case .i64Load16U: (result, memType, bytes, signed) = (.i64, ir.i16, 2, false)
         case .i64Load32S: (result, memType, bytes, signed) = (.i64, ir.i32, 4, true)
         case .i64Load32U: (result, memType, bytes, signed) = (.i64, ir.i32, 4, false)
-        default: throw error("unsupported instruction \(op)")
+        default: throw unsupportedAccess(.load(op, memarg: memarg), "\(op)")
         }
         try checkAlignment(memarg, bytes: bytes)
         let addr = try pop(.i32)
@@ -60,8 +58,6 @@ extension FunctionLowerer {
     }
 
     func store(_ op: Instruction.Store, _ memarg: MemArg) throws(CompileError) {
-        if let feature = UnsupportedProposal.feature(of: .store(op, memarg: memarg)) { throw unsupported(feature, "\(op)") }
-        if memarg.memory != 0 { throw unsupported(.multiMemory, "\(op) of memory \(memarg.memory)") }
         try requireMemory(memarg.memory)
         let (operandType, memType, bytes): (ValueType, LLVMTypeRef, Int)
         switch op {
@@ -74,7 +70,7 @@ extension FunctionLowerer {
         case .i64Store8: (operandType, memType, bytes) = (.i64, ir.i8, 1)
         case .i64Store16: (operandType, memType, bytes) = (.i64, ir.i16, 2)
         case .i64Store32: (operandType, memType, bytes) = (.i64, ir.i32, 4)
-        default: throw error("unsupported instruction \(op)")
+        default: throw unsupportedAccess(.store(op, memarg: memarg), "\(op)")
         }
         try checkAlignment(memarg, bytes: bytes)
         let v = try pop(operandType)

@@ -130,6 +130,11 @@ final class FunctionLowerer: AnyInstructionVisitor {
         return unsupported(feature, UnsupportedProposal.instructionName(instruction))
     }
 
+    /// A load or store opcode outside the supported set (SIMD or atomic forms share the enums).
+    func unsupportedAccess(_ instruction: Instruction, _ op: String) -> CompileError {
+        UnsupportedProposal.feature(of: instruction).map { unsupported($0, op) } ?? error("unsupported instruction \(op)")
+    }
+
     func unsupported(_ feature: WasmFeatureSet.Feature, _ what: String) -> CompileError {
         UnsupportedProposal.error(feature, what, offset: binaryOffset, function: index, functionName: m.functionName(index))
     }
