@@ -92,3 +92,11 @@ void wao_args_free(wao_args *args) {
     free(args->delegate_argv);
     args->delegate_argv = NULL;
 }
+
+const char *wao_env_get(char *const *envp, const char *name) {
+    size_t n = strlen(name);
+    const char *v = NULL;
+    for (; envp && *envp; envp++)
+        if (!strncmp(*envp, name, n) && (*envp)[n] == '=') v = *envp + n + 1;
+    return v;
+}

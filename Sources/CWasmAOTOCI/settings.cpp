@@ -98,17 +98,9 @@ extern "C" int wao_settings_apply_toml(wao_settings *s, const char *text, size_t
     return -1;
 }
 
-static const char *env_get(char *const *envp, const char *name) {
-    size_t n = std::strlen(name);
-    const char *v = nullptr;
-    for (; envp && *envp; envp++)
-        if (!std::strncmp(*envp, name, n) && (*envp)[n] == '=') v = *envp + n + 1;
-    return v;
-}
-
 extern "C" int wao_settings_load(wao_settings *s, const char *file, char *const *envp, char *err, size_t err_size) {
     wao_settings_init(s);
-    if (!file || !*file) file = env_get(envp, "WASMAOT_OCI_CONFIG");
+    if (!file || !*file) file = wao_env_get(envp, "WASMAOT_OCI_CONFIG");
     if (!file || !*file) file = WAO_DEFAULT_CONFIG_FILE;
     if (FILE *f = std::fopen(file, "re")) {
         std::string text;
@@ -127,8 +119,8 @@ extern "C" int wao_settings_load(wao_settings *s, const char *file, char *const 
         return -1;
     }
     const char *v;
-    if ((v = env_get(envp, "WASMAOT_OCI_DELEGATE")) && *v) set(&s->delegate, v);
-    if ((v = env_get(envp, "WASMAOT_OCI_CACHE_DIR")) && *v) set(&s->cache_dir, v);
-    if ((v = env_get(envp, "WASMAOT_OCI_COMPILER")) && *v) set(&s->compiler, v);
+    if ((v = wao_env_get(envp, "WASMAOT_OCI_DELEGATE")) && *v) set(&s->delegate, v);
+    if ((v = wao_env_get(envp, "WASMAOT_OCI_CACHE_DIR")) && *v) set(&s->cache_dir, v);
+    if ((v = wao_env_get(envp, "WASMAOT_OCI_COMPILER")) && *v) set(&s->compiler, v);
     return 0;
 }

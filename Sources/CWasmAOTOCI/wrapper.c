@@ -32,14 +32,6 @@ __attribute__((format(printf, 2, 3))) static int fail(wrapper *w, const char *fm
     return -1;
 }
 
-static const char *env_get(char *const *envp, const char *name) {
-    size_t n = strlen(name);
-    const char *v = NULL;
-    for (; envp && *envp; envp++)
-        if (!strncmp(*envp, name, n) && (*envp)[n] == '=') v = *envp + n + 1;
-    return v;
-}
-
 static int is_executable(const char *path) {
     struct stat st;
     return access(path, X_OK) == 0 && stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
@@ -69,7 +61,7 @@ static int find_delegate(wrapper *w, char *out, size_t size) {
     if (!realpath("/proc/self/exe", me)) me[0] = 0;
     static const char *const names[] = {"crun", "runc"};
     for (int i = 0; i < 2; i++)
-        if (which(names[i], env_get(w->envp, "PATH"), out, size) == 0 && !(realpath(out, real) && !strcmp(real, me)))
+        if (which(names[i], wao_env_get(w->envp, "PATH"), out, size) == 0 && !(realpath(out, real) && !strcmp(real, me)))
             return 0;
     return fail(w, "no delegate OCI runtime: set WASMAOT_OCI_DELEGATE or `delegate` in %s, or install crun or runc",
                 WAO_DEFAULT_CONFIG_FILE);
@@ -87,7 +79,7 @@ static int find_compiler(wrapper *w, char *out, size_t size) {
         if (slash && (size_t)snprintf(out, size, "%.*s/wasmaot", (int)(slash - me), me) < size && is_executable(out))
             return 0;
     }
-    if (which("wasmaot", env_get(w->envp, "PATH"), out, size) == 0) return 0;
+    if (which("wasmaot", wao_env_get(w->envp, "PATH"), out, size) == 0) return 0;
     return fail(w, "the wasmaot compiler was not found (set `wasmaot` in %s or WASMAOT_OCI_COMPILER)", WAO_DEFAULT_CONFIG_FILE);
 }
 
@@ -234,7 +226,7 @@ static char *trim(char *s) {
 /// The compiler identity the cache's fast-path records are keyed by: the `wasmaot-compiler` the
 /// launcher `wasmaot` would exec ($WASMAOT_COMPILER, else beside the launcher's real path).
 static int compiler_identity_path(wrapper *w, const char *launcher, char *out, size_t size) {
-    const char *env = env_get(w->envp, "WASMAOT_COMPILER");
+    const char *env = wao_env_get(w->envp, "WASMAOT_COMPILER");
     if (env && *env) return (size_t)snprintf(out, size, "%s", env) < size ? 0 : -1;
     char real[PATH_MAX];
     if (!realpath(launcher, real)) return -1;

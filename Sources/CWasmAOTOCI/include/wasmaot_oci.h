@@ -65,6 +65,9 @@ void wao_settings_free(wao_settings *s);
 /// keys are applied all the same.
 int wao_settings_apply_toml(wao_settings *s, const char *text, size_t len, const char *name, char *err, size_t err_size);
 
+/// The value of `name` in `envp` (the last one if repeated, as getenv sees a later entry), or NULL.
+const char *wao_env_get(char *const *envp, const char *name);
+
 /// Defaults, then the settings file (`file`, else $WASMAOT_OCI_CONFIG, else the default path; a
 /// file that does not exist means defaults), then the WASMAOT_OCI_* variables of `envp`.
 /// 0, or -1 with the message in `err`.
