@@ -111,11 +111,17 @@ public enum LLVMBackend {
         LLVMInitializeAArch64Target()
         LLVMInitializeAArch64TargetMC()
         LLVMInitializeAArch64AsmPrinter()
+        // Wasm memory accesses are volatile (see FunctionLowerer.load): each one happens, in
+        // order, and traps when out of bounds. x86's cmov-to-branch conversion breaks that: it
+        // unfolds a load folded into a `cmov` (which always reads, so faults) into the branch
+        // that uses its value, and a load whose value is discarded stops trapping.
+        var options = ["-x86-cmov-converter=false"]
         // Developer knob for measuring code generator options (`-enable-misched=false`, …):
         // LLVM's own command-line options, process-wide.
         if let extra = Environment.value("WASMAOT_LLVM_ARGS"), !extra.isEmpty {
-            parseOptions(extra.split(separator: " ").map(String.init))
+            options += extra.split(separator: " ").map(String.init)
         }
+        parseOptions(options)
     }()
 
     static func parseOptions(_ options: [String]) {

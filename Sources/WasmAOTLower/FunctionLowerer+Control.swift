@@ -28,21 +28,17 @@ extension FunctionLowerer {
             markUnreachable()
         case .call(let f): try call(f)
         case .callIndirect(let t, let table): try callIndirect(typeIndex: t, table: table)
-        case .drop:
-            let operand = try pop()
-            if let v = operand.value { keepLoadsAlive(v) }
+        case .drop: _ = try pop()
         case .select: try select(nil)
         case .typedSelect(let t): try select(t)
         case .localGet(let i):
             let local = try local(i)
-            localRead[Int(i)] = true
             push(local.type, emitting ? ir.load(ir.type(local.type), local.slot) : nil)
         case .localSet(let i):
             let local = try local(i)
             let v = try pop(local.type)
             if emitting {
                 ir.store(value(v), local.slot)
-                localWrites.append((Int(i), value(v)))
             }
         case .localTee(let i):
             let local = try local(i)

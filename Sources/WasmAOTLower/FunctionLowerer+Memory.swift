@@ -16,6 +16,16 @@ extension FunctionLowerer {
 
     /// base + zext(addr) + offset: always inside the 8 GiB reservation, so an out-of-bounds
     /// access faults in the guard region instead of needing a check.
+    ///
+    /// Because the fault *is* the bounds check, every access is emitted `volatile`: LLVM may then
+    /// neither delete a load whose value is unused, nor merge adjacent accesses into a wider one
+    /// (which would fault as a whole, dropping its in-bounds bytes), nor remove a store that a
+    /// later trapping store overwrites, nor move an access across another one or across a call
+    /// (volatile accesses are barriers for the machine scheduler too), nor turn a loop into
+    /// memset/memcpy. Globals and tables live in the vmctx, which LLVM cannot prove distinct from
+    /// linear memory, so their updates are not moved past a trapping access either. What LLVM
+    /// still does: address arithmetic, folding an access into an instruction (`add r, [m]`,
+    /// `cmov r, [m]`, which read unconditionally) and everything on locals.
     private func address(_ addr: Operand, _ memarg: MemArg) -> LLVMValueRef {
         var ea = LLVMBuildZExt(ir.builder, value(addr), ir.i64, "")!
         if memarg.offset != 0 {
@@ -48,7 +58,7 @@ extension FunctionLowerer {
         let addr = try pop(.i32)
         guard emitting else { return push(result, nil) }
         let loaded = ir.load(memType, address(addr, memarg), align: 1)
-        memoryLoads.insert(loaded)
+        LLVMSetVolatile(loaded, 1)
         let target = ir.type(result)
         var v = loaded
         if memType != target {
@@ -78,7 +88,7 @@ extension FunctionLowerer {
         guard emitting else { return }
         var stored = value(v)
         if memType != ir.type(operandType) { stored = LLVMBuildTrunc(ir.builder, stored, memType, "") }
-        ir.store(stored, address(addr, memarg), align: 1)
+        LLVMSetVolatile(ir.store(stored, address(addr, memarg), align: 1), 1)
     }
 
     private var memoryObject: LLVMValueRef {

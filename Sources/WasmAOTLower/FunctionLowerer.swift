@@ -45,11 +45,6 @@ final class FunctionLowerer: AnyInstructionVisitor {
     var memBase: LLVMValueRef?
     var locals: [(type: ValueType, slot: LLVMValueRef)] = []
     var stack: [Operand] = []
-    /// Loads from linear memory (not from local slots), and what feeds unread locals: a Wasm load
-    /// must trap even when its value is unused, which LLVM does not know (see keepLoadsAlive).
-    var memoryLoads = Set<LLVMValueRef>()
-    var localRead: [Bool] = []
-    var localWrites: [(local: Int, value: LLVMValueRef)] = []
     var frames: [ControlFrame] = []
     private var trapBlocks: [Int32: LLVMBasicBlockRef] = [:]
     let allocaBuilder: LLVMBuilderRef
@@ -77,7 +72,6 @@ final class FunctionLowerer: AnyInstructionVisitor {
             ir.store(ir.zero(t), slot, align: 8)
             locals.append((t, slot))
         }
-        localRead = Array(repeating: false, count: locals.count)
         if !module.wasm.memories.isEmpty {
             let base = ir.load(ir.ptr, vmctx)
             ir.markInvariant(base)
@@ -116,7 +110,6 @@ final class FunctionLowerer: AnyInstructionVisitor {
         } catch {
             throw CompileError("\(error)", offset: parser.offset, function: index, functionName: m.functionName(index))
         }
-        for write in localWrites where !localRead[write.local] { keepLoadsAlive(write.value) }
         if !frames.isEmpty {
             throw CompileError("unexpected end of function body", offset: parser.offset, function: index, functionName: m.functionName(index))
         }
@@ -236,24 +229,6 @@ final class FunctionLowerer: AnyInstructionVisitor {
 
     func value(_ operand: Operand) -> LLVMValueRef {
         operand.value!
-    }
-
-    /// Makes every memory load that feeds `value` through pure operations volatile, so that a load
-    /// whose result is dropped (or only feeds a dropped computation or a never-read local) still
-    /// happens and traps when out of bounds. Loads whose values are used stay plain loads.
-    func keepLoadsAlive(_ value: LLVMValueRef, depth: Int = 0) {
-        guard depth < 16, LLVMIsAInstruction(value) != nil else { return }
-        if memoryLoads.contains(value) {
-            LLVMSetVolatile(value, 1)
-            return
-        }
-        if LLVMIsALoadInst(value) != nil || LLVMIsAStoreInst(value) != nil || LLVMIsAAllocaInst(value) != nil { return }
-        if LLVMIsACallInst(value) != nil {
-            guard let callee = LLVMGetCalledValue(value), LLVMGetIntrinsicID(callee) != 0 else { return }
-        }
-        for i in 0..<LLVMGetNumOperands(value) {
-            if let operand = LLVMGetOperand(value, UInt32(i)) { keepLoadsAlive(operand, depth: depth + 1) }
-        }
     }
 
     func markUnreachable() {

@@ -11,6 +11,7 @@ final class TrapTests: XCTestCase {
     static let invalidConversion = "invalid conversion to integer"
 
     private func assertTrap(_ body: String, _ kind: String, extra: String = "", locals: String = "",
+                            levels: [String] = ["-O0", "-O2", "--tier=baseline"],
                             file: StaticString = #filePath, line: UInt = #line) throws {
         let source = """
             (module
@@ -23,7 +24,7 @@ final class TrapTests: XCTestCase {
                 (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 32)))
                 \(body)))
             """
-        for opt in ["-O0", "-O2", "--tier=baseline"] {
+        for opt in levels {
             let r = try runWAT(source, opt: opt)
             guard r.status == 134 else {
                 XCTFail("\(opt): expected a trap (\(kind)) from `\(body.prefix(120))`; got \(r.summary)", file: file, line: line)
@@ -61,6 +62,29 @@ final class TrapTests: XCTestCase {
         try assertTrap("(drop (i32.add (i32.load (i32.const 65536)) (i32.const 1)))", Self.oob)
         try assertTrap("(drop (i32.mul (i32.load (i32.const 65536)) (i32.const 0)))", Self.oob)
         try assertTrap("(local.set $x (i64.load (i32.const 65536)))", Self.oob, locals: "(local $x i64)")
+    }
+
+    /// A load whose value is discarded — by the optimizer (select, × 0, & 0, u>= 0, a local
+    /// overwritten, a branch not taken) or by control flow (left on the stack by br, return,
+    /// unreachable) — still happens and traps, at every level. `(i32.load8_u (i32.const 100))`
+    /// is an opaque 0 and `(i32.load (i32.const 4))` an opaque 7 (memory the compiler cannot see).
+    func testDiscardedLoadsTrapAtEveryLevel() throws {
+        let levels = ["-O0", "-O1", "-O2", "-O3", "--tier=baseline"]
+        let zero = "(i32.load8_u (i32.const 100))"
+        let cases: [(String, String)] = [
+            ("(drop (select (i32.const 1) (i32.load (i32.const 65536)) (i32.const 1)))", ""),
+            ("(drop (select (i32.const 1) (i32.load (i32.const 65536)) (i32.load (i32.const 4))))", ""),
+            ("(drop (i64.and (i64.load (i32.const 65532)) (i64.const 0)))", ""),
+            ("(drop (i32.ge_u (i32.load16_u (i32.const 65535)) (i32.const 0)))", ""),
+            ("(local.set $x (i32.load (i32.const 65536))) (local.set $x (i32.const 3)) (i32.store (i32.const 200) (local.get $x))", "(local $x i32)"),
+            ("(local.set $x (i32.load (i32.const 65536))) (if \(zero) (then (i32.store (i32.const 200) (local.get $x))))", "(local $x i32)"),
+            ("(block $b (i32.load (i32.const 65536)) (br $b))", ""),
+            ("(block $b (f64.load (i32.const 65530)) (br_if $b (i32.load (i32.const 4))) (drop))", ""),
+            ("(i32.load8_s (i32.const 65536)) (return)", ""),
+            // The load executes before `unreachable`: the trap is the access's, not unreachable's.
+            ("(f32.load (i32.const 65536)) (unreachable)", ""),
+        ]
+        for (body, locals) in cases { try assertTrap(body, Self.oob, locals: locals, levels: levels) }
     }
 
     func testStoreOutOfBounds() throws {
