@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 4u
+#define WASMAOT_ABI_VERSION 5u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -56,12 +56,15 @@ typedef struct wasmaot_memory {
 struct wasmaot_vmctx;
 
 /* A function reference (funcref value = pointer to one of these, NULL = ref.null).
- * `sig` is a 64-bit hash of the canonical signature text (see wasmaot_import_desc.sig), equal for
- * structurally equal types in any module. `code` is called as
+ * `type` is the function's canonical type text (see wasmaot_import_desc.type). Within a module,
+ * every record and every call_indirect site of one type uses the same string object (one
+ * comdat constant per type across partitions), so call_indirect compares pointers first; other
+ * pointers (another module's functions, host functions) go to wasmaot_signature_check, which
+ * compares the texts: types are matched exactly, never by a hash. `code` is called as
  *     RESULT code(wasmaot_vmctx *vmctx, PARAMS...)
  * with the C calling convention; several results come back as an LLVM first-class struct. */
 typedef struct wasmaot_funcref {
-    uint64_t sig;
+    const char *type;
     void *code;
     struct wasmaot_vmctx *vmctx;
 } wasmaot_funcref;
@@ -95,7 +98,6 @@ typedef struct wasmaot_import_desc {
      * (i=i32 I=i64 f=f32 F=f64 r=funcref e=externref v=v128), e.g. "iii:i"; globals "i" or "mi"
      * (m = mutable); tables "r" / "e" ; memories "". */
     const char *type;
-    uint64_t sig; /* functions: hash of `type` (FNV-1a 64); else 0 */
     uint64_t min, max; /* tables/memories: declared limits (max = UINT64_MAX if none) */
 } wasmaot_import_desc;
 
@@ -112,8 +114,7 @@ typedef struct wasmaot_table_desc {
 } wasmaot_table_desc;
 
 typedef struct wasmaot_func_desc {
-    const char *type; /* canonical type text, as in imports */
-    uint64_t sig;
+    const char *type; /* canonical type text, as in imports (the module's one string per type) */
 } wasmaot_func_desc;
 
 typedef struct wasmaot_global_desc {
@@ -134,7 +135,7 @@ typedef struct wasmaot_module_desc {
     /* Functions (imported first, in the module's index space). Imported function i is reached
      * through the wasmaot_funcref* stored at vmctx + imported_funcs_offset + 8*i (filled by the
      * runtime before init). Defined function j has its own funcref record (filled by the runtime
-     * before init: sig = funcs[num_imported_funcs + j].sig, code = func_code[j], vmctx) at
+     * before init: type = funcs[num_imported_funcs + j].type, code = func_code[j], vmctx) at
      * vmctx + funcrefs_offset + 24*j, and code pointer func_code[j]. */
     uint32_t num_funcs, num_imported_funcs;
     const wasmaot_func_desc *funcs;
@@ -178,6 +179,9 @@ typedef struct wasmaot_module_desc {
 
 /* ---- Called by generated code ---- */
 _Noreturn void wasmaot_trap(int kind);
+/* call_indirect, when the callee record's type pointer is not the call site's: returns if the
+ * texts are equal, else traps "indirect call type mismatch". */
+void wasmaot_signature_check(const char *actual, const char *expected);
 /* memory.grow: returns old size in pages, or -1. */
 int32_t wasmaot_memory_grow(wasmaot_vmctx *vmctx, uint32_t delta_pages);
 /* memory.init / data segment copy: traps out of bounds memory access. */

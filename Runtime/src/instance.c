@@ -112,7 +112,7 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
      * in the generated init, which made init the largest function of big modules). */
     for (uint32_t j = 0; j < d->num_funcs - d->num_imported_funcs; j++) {
         wasmaot_funcref *r = (wasmaot_funcref *)((char *)vm + d->funcrefs_offset + 24 * (size_t)j);
-        r->sig = d->funcs[d->num_imported_funcs + j].sig;
+        r->type = d->funcs[d->num_imported_funcs + j].type;
         r->code = d->func_code[j];
         r->vmctx = vm;
     }
@@ -134,7 +134,7 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
             goto out;
         }
         wasmaot_funcref *r = &host->host_refs[nrefs++];
-        r->sig = im->sig;
+        r->type = im->type;
         r->code = h->code;
         r->vmctx = vm;
         *(wasmaot_funcref **)((char *)vm + d->imported_funcs_offset + 8 * (size_t)im->index) = r;
@@ -241,17 +241,17 @@ PIN(wasmaot_vmctx, mem_base, 0); PIN(wasmaot_vmctx, memory, 8);
 PIN(wasmaot_vmctx, stack_limit, 16); PIN(wasmaot_vmctx, host, 24);
 _Static_assert(sizeof(wasmaot_vmctx) == 32, "vmctx head size");
 PIN(wasmaot_memory, base, 0); PIN(wasmaot_memory, size, 8); PIN(wasmaot_memory, max_pages, 16);
-PIN(wasmaot_funcref, sig, 0); PIN(wasmaot_funcref, code, 8); PIN(wasmaot_funcref, vmctx, 16);
+PIN(wasmaot_funcref, type, 0); PIN(wasmaot_funcref, code, 8); PIN(wasmaot_funcref, vmctx, 16);
 _Static_assert(sizeof(wasmaot_funcref) == 24, "funcref record size");
 PIN(wasmaot_table, elems, 0); PIN(wasmaot_table, size, 8); PIN(wasmaot_table, max, 12);
 PIN(wasmaot_import_desc, module, 0); PIN(wasmaot_import_desc, name, 8);
 PIN(wasmaot_import_desc, kind, 16); PIN(wasmaot_import_desc, index, 20);
-PIN(wasmaot_import_desc, type, 24); PIN(wasmaot_import_desc, sig, 32);
-PIN(wasmaot_import_desc, min, 40); PIN(wasmaot_import_desc, max, 48);
-_Static_assert(sizeof(wasmaot_import_desc) == 56, "import desc size");
+PIN(wasmaot_import_desc, type, 24);
+PIN(wasmaot_import_desc, min, 32); PIN(wasmaot_import_desc, max, 40);
+_Static_assert(sizeof(wasmaot_import_desc) == 48, "import desc size");
 _Static_assert(sizeof(wasmaot_export_desc) == 16, "export desc size");
 PIN(wasmaot_table_desc, min, 8); _Static_assert(sizeof(wasmaot_table_desc) == 24, "table desc size");
-_Static_assert(sizeof(wasmaot_func_desc) == 16, "func desc size");
+_Static_assert(sizeof(wasmaot_func_desc) == 8, "func desc size");
 PIN(wasmaot_global_desc, imported, 8); PIN(wasmaot_global_desc, offset, 12);
 PIN(wasmaot_module_desc, num_imports, 8); PIN(wasmaot_module_desc, imports, 16);
 PIN(wasmaot_module_desc, num_exports, 24); PIN(wasmaot_module_desc, exports, 32);

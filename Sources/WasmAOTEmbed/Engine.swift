@@ -155,7 +155,8 @@ public final class Engine: @unchecked Sendable {
             throw EmbedError("host function type \(type) is not supported (at most one result)")
         }
         let record = UnsafeMutablePointer<wasmaot_funcref>.allocate(capacity: 1)
-        record.initialize(to: wasmaot_funcref(sig: Signature.hash(type), code: code, vmctx: nil))
+        // The record's type text lives as long as the record (host functions are never freed).
+        record.initialize(to: wasmaot_funcref(type: UnsafePointer(strdup(type)), code: code, vmctx: nil))
         return .function(Function(record: record, type: type, cEntry: code))
     }
 }

@@ -26,25 +26,25 @@ struct DescriptorEmitter {
     func emit() {
         let wasm = m.wasm
         var kindIndex = [0, 0, 0, 0, 0]  // per extern kind, tags (4) included
-        let importType = structType([ir.ptr, ir.ptr, ir.i32, ir.i32, ir.ptr, ir.i64, ir.i64, ir.i64])
+        let importType = structType([ir.ptr, ir.ptr, ir.i32, ir.i32, ir.ptr, ir.i64, ir.i64])
         let imports: [LLVMValueRef] = wasm.imports.map { imp in
-            let (kind, text, sig, min, max): (Int, String, UInt64, UInt64, LLVMValueRef)
+            let (kind, type, min, max): (Int, LLVMValueRef, UInt64, LLVMValueRef)
             switch imp.descriptor {
             case .function(let t):
-                let type = wasm.types[Int(t)]
-                (kind, text, sig, min, max) = (Self.externFunc, Signature.text(type), Signature.hash(Signature.text(type)), 0, ir.c64(0))
+                // The canonical string: the runtime's funcref record of a host import points at it.
+                (kind, type, min, max) = (Self.externFunc, m.canonicalType(Signature.text(wasm.types[Int(t)])), 0, ir.c64(0))
             case .table(let t):
-                (kind, text, sig, min, max) = (Self.externTable, Signature.letter(.ref(t.elementType)), 0, t.limits.min, limitsMax(t.limits.max))
+                (kind, type, min, max) = (Self.externTable, ir.cString(Signature.letter(.ref(t.elementType))), t.limits.min, limitsMax(t.limits.max))
             case .memory(let l):
-                (kind, text, sig, min, max) = (Self.externMemory, "", 0, l.min, limitsMax(l.max))
+                (kind, type, min, max) = (Self.externMemory, ir.cString(""), l.min, limitsMax(l.max))
             case .global(let g):
-                (kind, text, sig, min, max) = (Self.externGlobal, Signature.globalText(g), 0, 0, ir.c64(0))
+                (kind, type, min, max) = (Self.externGlobal, ir.cString(Signature.globalText(g)), 0, ir.c64(0))
             case .tag:
-                (kind, text, sig, min, max) = (4, "", 0, 0, ir.c64(0))
+                (kind, type, min, max) = (4, ir.cString(""), 0, ir.c64(0))
             }
             defer { kindIndex[kind] += 1 }
             return ir.constStruct([ir.cString(imp.module), ir.cString(imp.name), ir.c32(kind), ir.c32(kindIndex[kind]),
-                                   ir.cString(text), ir.c64u(sig), ir.c64u(min), max])
+                                   type, ir.c64u(min), max])
         }
         let exportType = structType([ir.ptr, ir.i32, ir.i32])
         let exports: [LLVMValueRef] = wasm.exports.map { export in
@@ -58,10 +58,9 @@ struct DescriptorEmitter {
             }
             return ir.constStruct([ir.cString(export.name), ir.c32(kind), ir.c32(Int(index))])
         }
-        let funcType = structType([ir.ptr, ir.i64])
+        let funcType = structType([ir.ptr])
         let funcs: [LLVMValueRef] = wasm.functionTypeIndices.map { t in
-            let text = Signature.text(wasm.types[Int(t)])
-            return ir.constStruct([ir.cString(text), ir.c64u(Signature.hash(text))])
+            ir.constStruct([m.canonicalType(Signature.text(wasm.types[Int(t)]))])
         }
         let tableType = structType([ir.i32, ir.i32, ir.i64, ir.i64])
         let tables: [LLVMValueRef] = wasm.tables.enumerated().map { i, t in

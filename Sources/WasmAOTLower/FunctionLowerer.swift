@@ -1,4 +1,5 @@
 import CLLVM
+import CWasmAOTRuntime
 import WasmAOTCore
 import WasmParser
 import WasmTypes
@@ -173,7 +174,7 @@ final class FunctionLowerer: AnyInstructionVisitor {
         LLVMPositionBuilderAtEnd(ir.builder, cont)
     }
 
-    private func setUnlikelyFirst(_ br: LLVMValueRef) {
+    func setUnlikelyFirst(_ br: LLVMValueRef) {
         var ops: [LLVMMetadataRef?] = [
             LLVMMDStringInContext2(ir.context, "branch_weights", 14),
             LLVMValueAsMetadata(ir.c32(1)),
@@ -237,15 +238,18 @@ final class FunctionLowerer: AnyInstructionVisitor {
     }
 }
 
+/// The runtime's trap kinds (wasmaot_trap_kind in Runtime/include/wasmaot_rt.h, which also owns
+/// their messages).
 enum TrapKind {
-    static let unreachable: Int32 = 0
-    static let memoryOutOfBounds: Int32 = 1
-    static let divideByZero: Int32 = 2
-    static let integerOverflow: Int32 = 3
-    static let invalidConversion: Int32 = 4
-    static let undefinedElement: Int32 = 5
-    static let uninitializedElement: Int32 = 6
-    static let indirectCallMismatch: Int32 = 7
-    static let stackExhausted: Int32 = 8
-    static let tableOutOfBounds: Int32 = 9
+    private static func kind(_ k: wasmaot_trap_kind) -> Int32 { Int32(k.rawValue) }
+    static let unreachable = kind(WASMAOT_TRAP_UNREACHABLE)
+    static let memoryOutOfBounds = kind(WASMAOT_TRAP_MEMORY_OOB)
+    static let divideByZero = kind(WASMAOT_TRAP_DIV_BY_ZERO)
+    static let integerOverflow = kind(WASMAOT_TRAP_INT_OVERFLOW)
+    static let invalidConversion = kind(WASMAOT_TRAP_INVALID_CONVERSION)
+    static let undefinedElement = kind(WASMAOT_TRAP_UNDEFINED_ELEMENT)
+    static let uninitializedElement = kind(WASMAOT_TRAP_UNINITIALIZED_ELEMENT)
+    static let indirectCallMismatch = kind(WASMAOT_TRAP_INDIRECT_CALL_MISMATCH)
+    static let stackExhausted = kind(WASMAOT_TRAP_STACK_EXHAUSTED)
+    static let tableOutOfBounds = kind(WASMAOT_TRAP_TABLE_OOB)
 }

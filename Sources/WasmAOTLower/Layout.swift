@@ -1,3 +1,4 @@
+import CWasmAOTRuntime
 import WasmAOTCore
 import WasmParser
 import WasmTypes
@@ -5,15 +6,23 @@ import WasmTypes
 /// Where each piece of per-instance state lives in the vmctx (see Runtime/include/wasmaot_rt.h:
 /// a fixed 32-byte head, then this module-specific tail). Offsets are baked into the generated
 /// code and published to the runtime through the module descriptor.
+///
+/// The runtime's structs are read from the C header itself (imported as CWasmAOTRuntime), so an
+/// offset cannot drift from what the runtime was compiled with; both targets are LP64 with the
+/// same layout (Runtime/src/instance.c pins it).
 struct VMContextLayout {
-    static let memBase = 0
-    static let memory = 8
-    static let stackLimit = 16
-    static let headSize = 32
+    static let memBase = MemoryLayout<wasmaot_vmctx>.offset(of: \wasmaot_vmctx.mem_base)!
+    static let memory = MemoryLayout<wasmaot_vmctx>.offset(of: \wasmaot_vmctx.memory)!
+    static let stackLimit = MemoryLayout<wasmaot_vmctx>.offset(of: \wasmaot_vmctx.stack_limit)!
+    static let headSize = MemoryLayout<wasmaot_vmctx>.size
     /// Offsets inside the runtime's structs.
-    static let memorySize = 8          // wasmaot_memory.size
-    static let funcrefSig = 0, funcrefCode = 8, funcrefVMContext = 16, funcrefSize = 24
-    static let tableElems = 0, tableSize = 8
+    static let memorySize = MemoryLayout<wasmaot_memory>.offset(of: \wasmaot_memory.size)!
+    static let funcrefType = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.type)!
+    static let funcrefCode = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.code)!
+    static let funcrefVMContext = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.vmctx)!
+    static let funcrefSize = MemoryLayout<wasmaot_funcref>.stride
+    static let tableElems = MemoryLayout<wasmaot_table>.offset(of: \wasmaot_table.elems)!
+    static let tableSize = MemoryLayout<wasmaot_table>.offset(of: \wasmaot_table.size)!
 
     let importedFuncs: Int
     let tables: Int

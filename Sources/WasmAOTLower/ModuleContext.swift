@@ -19,6 +19,7 @@ final class ModuleContext {
     private var dataSegments: [LLVMValueRef?]
     /// Defined functions called directly from the bodies lowered so far.
     var directCallees = Set<Int>()
+    private var typeTexts: [String: LLVMValueRef] = [:]
 
     /// Whether symbols must be visible to the other partitions' objects (hidden, so that nothing
     /// leaves the executable or shared object).
@@ -34,6 +35,22 @@ final class ModuleContext {
         ir.addFunctionAttribute(fn.0, "nounwind")
         return fn
     }()
+
+    /// The module's one string object for canonical type `text` (Signature.text): funcref
+    /// records, function descriptors and call_indirect sites all point at it, so call_indirect
+    /// matches a callee of the same module by pointer. A comdat constant, so that every partition's
+    /// copy is the same object in the linked executable or shared object.
+    func canonicalType(_ text: String) -> LLVMValueRef {
+        if let g = typeTexts[text] { return g }
+        let name = "wasmaot_type.\(text)"
+        let g = ir.cString(text, name: name)
+        LLVMSetLinkage(g, LLVMLinkOnceODRLinkage)
+        LLVMSetVisibility(g, LLVMHiddenVisibility)
+        LLVMSetUnnamedAddress(g, LLVMNoUnnamedAddr)
+        LLVMSetComdat(g, LLVMGetOrInsertComdat(ir.module, name))
+        typeTexts[text] = g
+        return g
+    }
 
     init(wasm: WasmModule, ir: IR, plan: PartitionPlan?, partition: Int) {
         self.wasm = wasm
