@@ -86,7 +86,7 @@ let package = Package(
                                                      .product(name: "WasmParser", package: "WasmKit")],
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Content-addressed artifact store (`wasmaot run`, `wasmaot cache`, the OCI handler).
-        .target(name: "WasmAOTCache", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "WasmAOTCache", dependencies: [.product(name: "Crypto", package: "swift-crypto"), "WasmAOTFastPath"]),
         // `run` fast-path records: written by the compiler, read by the launcher (C: both use it).
         .target(name: "WasmAOTFastPath", linkerSettings: [.linkedLibrary("crypto")]),  // SHA-256: OpenSSL
         // The `wasmaot` command: a static C launcher that starts cached artifacts itself and

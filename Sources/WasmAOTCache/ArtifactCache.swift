@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WasmAOTFastPath
 
 /// What an artifact was built from; its SHA-256 is the cache key.
 public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
@@ -41,19 +42,50 @@ public struct CacheError: Error, CustomStringConvertible, Sendable {
 ///   ROOT/entries/KEY/{artifact,entry.json}   published by renaming a finished folder
 ///   ROOT/locks/KEY.lock                     flock: one compile per key, others wait and reuse
 ///   ROOT/tmp/                               work in progress (same file system as entries/)
+///   ROOT/fast/, ROOT/tierup/                 the launcher's records, background builds' state
+/// Every folder and file is held to the trust rule (checkTrusted).
 public final class ArtifactCache: @unchecked Sendable {
     public let root: URL
     let fm = FileManager.default
 
+    /// Opens (creating) the cache at `root`; refuses one that another user could write to (see
+    /// `checkTrusted`).
     public init(root: URL) throws(CacheError) {
         self.root = root
-        for sub in ["entries", "locks", "tmp"] {
+        if !fm.fileExists(atPath: root.path) {
             do {
-                try fm.createDirectory(at: root.appendingPathComponent(sub), withIntermediateDirectories: true)
+                try fm.createDirectory(at: root, withIntermediateDirectories: true)
             } catch {
                 throw CacheError("cannot create the cache at \(root.path): \(error.localizedDescription)")
             }
+            chmod(root.path, 0o755)  // ours: whatever the umask
         }
+        try Self.checkTrusted(root.path, follow: true)
+        // fast/: the launcher's records (wafp_write), held to the same rule.
+        for sub in ["entries", "locks", "tmp", "fast"] { try makeDirectory(root.appendingPathComponent(sub)) }
+    }
+
+    /// The trust rule (wafp_trusted, shared with the launcher): a cache folder or file is used only
+    /// if it is a directory or regular file owned by this user or root and not writable by its
+    /// group or others — another user could otherwise plant an artifact that wasmaot executes.
+    public static func checkTrusted(_ path: String, follow: Bool = false) throws(CacheError) {
+        var why = [CChar](repeating: 0, count: 1024)
+        switch wafp_trusted(path, follow ? 1 : 0, &why, why.count) {
+        case 0: return
+        case 1: throw CacheError(String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        default: throw CacheError("cannot examine \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// A folder of the cache: created 0755 whatever the umask if absent (never a symlink),
+    /// then held to the trust rule.
+    public func makeDirectory(_ url: URL) throws(CacheError) {
+        if mkdir(url.path, 0o755) == 0 {
+            chmod(url.path, 0o755)
+        } else if errno != EEXIST {
+            throw CacheError("cannot create \(url.path): \(String(cString: strerror(errno)))")
+        }
+        try Self.checkTrusted(url.path)
     }
 
     /// `$WASMAOT_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmaot`, else `~/.cache/wasmaot`.
@@ -70,18 +102,23 @@ public final class ArtifactCache: @unchecked Sendable {
     /// Concurrent callers with the same key compile once; the others wait and reuse.
     public func artifact(for key: CacheKey, identity: String, target: String, options: String,
                          compile: (String) throws -> Void) throws -> (path: URL, compiled: Bool) {
-        if let hit = validEntry(key.hex) { return (hit, false) }
+        if let hit = try validEntry(key.hex) { return (hit, false) }
         let lock = try acquireLock(key.hex)
         defer { close(lock) }
-        if let hit = validEntry(key.hex) { return (hit, false) }
+        if let hit = try validEntry(key.hex) { return (hit, false) }
         try? fm.removeItem(at: entryDir(key.hex))
 
         let work = root.appendingPathComponent("tmp/\(key.hex).\(getpid()).\(UInt32.random(in: 0...UInt32.max))")
-        try? fm.createDirectory(at: work, withIntermediateDirectories: true)
+        // A fresh folder of our own (mkdir fails on anything already there), 0755 whatever the umask.
+        guard mkdir(work.path, 0o755) == 0 else {
+            throw CacheError("cannot create \(work.path): \(String(cString: strerror(errno)))")
+        }
+        chmod(work.path, 0o755)
         defer { try? fm.removeItem(at: work) }
         let artifact = work.appendingPathComponent("artifact")
         try compile(artifact.path)
         guard let data = fm.contents(atPath: artifact.path) else { throw CacheError("compiler produced no artifact") }
+        chmod(artifact.path, 0o755)
         try fsyncFile(artifact.path)
         let entry = CacheEntry(key: key.hex, moduleDigest: key.moduleDigest, identity: identity, target: target,
                                options: options, size: UInt64(data.count), sha256: sha256Hex(data), created: Date())
@@ -97,6 +134,7 @@ public final class ArtifactCache: @unchecked Sendable {
         } catch {
             throw CacheError("cannot write \(record.path): \(error.localizedDescription)")
         }
+        chmod(record.path, 0o644)
         try fsyncFile(record.path)
         // Publishing is one rename of the finished folder: readers see all of it or nothing.
         guard rename(work.path, entryDir(key.hex).path) == 0 else {
@@ -108,9 +146,13 @@ public final class ArtifactCache: @unchecked Sendable {
 
     /// The artifact path if the entry exists and matches its recorded size and digest; a bad
     /// entry is removed. A hit refreshes the entry's use time (gc evicts least recently used).
-    public func validEntry(_ key: String) -> URL? {
+    /// An entry that breaks the trust rule is refused with the reason (not removed: it is not ours).
+    public func validEntry(_ key: String) throws(CacheError) -> URL? {
         let dir = entryDir(key)
         let artifact = dir.appendingPathComponent("artifact")
+        for path in [dir.path, artifact.path, dir.appendingPathComponent("entry.json").path] where fm.fileExists(atPath: path) {
+            try Self.checkTrusted(path)
+        }
         guard let entry = readEntry(key), let data = fm.contents(atPath: artifact.path) else {
             if fm.fileExists(atPath: dir.path) { discard(key) }
             return nil
@@ -155,7 +197,7 @@ public final class ArtifactCache: @unchecked Sendable {
 
     private func acquireLock(_ key: String) throws -> Int32 {
         let path = root.appendingPathComponent("locks/\(key).lock").path
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        let fd = open(path, O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CacheError("cannot open lock \(path): \(String(cString: strerror(errno)))") }
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else {

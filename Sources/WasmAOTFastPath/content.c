@@ -73,7 +73,7 @@ int wafp_write_identity(const char *cache_root, const char *options, const char 
     if (!bad) {
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s/fast", cache_root);
-        mkdir(dir, 0755);
+        if (mkdir(dir, 0755) == 0) chmod(dir, 0755);
         result = wafp__write_atomically(path, buf, len);
     }
     free(buf);

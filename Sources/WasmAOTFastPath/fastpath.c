@@ -255,7 +255,7 @@ int wafp_write(const char *cache_root, const char *module_path, const wafp_stamp
 
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/fast", cache_root);
-    mkdir(dir, 0755);
+    if (mkdir(dir, 0755) == 0) chmod(dir, 0755);
     int result = wafp__write_atomically(record, buf, len);
     free(buf);
     return result;
@@ -264,7 +264,7 @@ int wafp_write(const char *cache_root, const char *module_path, const wafp_stamp
 int wafp__write_atomically(const char *path, const char *data, size_t len) {
     char tmp[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = wafp_open_exclusive(tmp, 0644);
     if (fd < 0) return -1;
     // No fsync: a record torn by a crash fails to parse and only costs one slow start.
     int ok = write(fd, data, len) == (ssize_t)len;
@@ -277,8 +277,16 @@ int wafp__write_atomically(const char *path, const char *data, size_t len) {
 }
 
 long wafp__read_small(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    // Records are held to the cache's trust rule: never through a symlink, ours, not group- or
+    // world-writable.
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
+        (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        close(fd);
+        return -1;
+    }
     size_t len = 0;
     ssize_t n;
     while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0) len += (size_t)n;

@@ -8,11 +8,24 @@
 #include <string.h>
 #include <sys/time.h>
 
-/// A verified artifact of `module` for `options`, by its path's stamp record or by content.
+/// A verified artifact of `module` for `options`, by its path's stamp record or by content —
+/// only from a cache held to the trust rule (wafp_trusted: the root, its record and entry folders,
+/// the entry and the artifact); anything else goes to the compiler, which refuses it and says why.
 static int lookup(const char *root, const char *module, const char *options, const char *compiler_path,
                   char *artifact, size_t artifact_size, char *key, size_t key_size) {
-    return wafp_lookup(root, module, options, compiler_path, artifact, artifact_size, key, key_size) == 0 ||
-           wafp_lookup_content(root, module, options, compiler_path, artifact, artifact_size, key, key_size) == 0;
+    if (wafp_lookup(root, module, options, compiler_path, artifact, artifact_size, key, key_size) != 0 &&
+        wafp_lookup_content(root, module, options, compiler_path, artifact, artifact_size, key, key_size) != 0)
+        return 0;
+    char fast[PATH_MAX], entries[PATH_MAX], entry[PATH_MAX];
+    if ((size_t)snprintf(fast, sizeof fast, "%s/fast", root) >= sizeof fast ||
+        (size_t)snprintf(entries, sizeof entries, "%s/entries", root) >= sizeof entries ||
+        (size_t)snprintf(entry, sizeof entry, "%s", artifact) >= sizeof entry)
+        return 0;
+    char *slash = strrchr(entry, '/');
+    if (!slash) return 0;
+    *slash = 0;
+    const char *chain[] = {root, fast, entries, entry, artifact};
+    return wafp_trusted_chain(chain, sizeof chain / sizeof chain[0]) == 0;
 }
 
 int wafp_tiered_lookup(const char *cache_root, const char *module_path, int opt_level, wafp_tier tier,

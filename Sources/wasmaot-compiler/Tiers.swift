@@ -105,7 +105,9 @@ func tieredArtifact(input: String, choice: TierChoice, opt: OptLevel, cache: Art
     }
     let optimized = ArtifactKey(module: bytes, profile: .level(opt))
     Timeline.mark("keys")
-    if choice != .baseline, let hit = cache.validEntry(optimized.key.hex) {
+    let optimizedHit: URL?
+    do { optimizedHit = choice != .baseline ? try cache.validEntry(optimized.key.hex) : nil } catch { fail("\(error)") }
+    if let hit = optimizedHit {
         say("cache hit (optimized tier): \(optimized.key.hex.prefix(16)) \(hit.path)")
         record.write(cacheRoot: cache.root.path, module: input, key: optimized, artifact: hit.path)
         return TieredArtifact(path: hit.path, tier: .optimized, compiled: false)
@@ -172,15 +174,15 @@ enum TierUp {
         let dir = directory(cache)
         let base = dir.appendingPathComponent(name(baseline: baseline.hex, opt: opt))
         do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try cache.makeDirectory(dir)
         } catch {
-            return "cannot schedule the optimized tier: \(error.localizedDescription)"
+            return "cannot schedule the optimized tier: \(error)"
         }
         // The build's lock is taken here, before the build exists, and handed to it as fd 3: from
         // the moment this start says "scheduled", `cache wait` and every other start see a build
         // (no window in which a just-scheduled build looks absent), and of two starts racing
         // here only one schedules.
-        let lock = open(base.path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        let lock = open(base.path + ".lock", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard lock >= 0 else { return "cannot schedule the optimized tier: cannot open \(base.path).lock: \(String(cString: strerror(errno)))" }
         defer { close(lock) }
         guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { return "optimized tier (O\(opt.rawValue)) is being built in the background" }
@@ -254,8 +256,8 @@ enum TierUp {
         wafp_lower_priority()
         let dir = directory(cache)
         let base = dir.appendingPathComponent(name(baseline: baseline, opt: opt)).path
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let lock = lockFD ?? open(base + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard (try? cache.makeDirectory(dir)) != nil else { return 1 }
+        let lock = lockFD ?? open(base + ".lock", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard lock >= 0 else { return 1 }
         defer { close(lock) }
         if lockFD != nil { _ = fcntl(lock, F_SETFD, FD_CLOEXEC) }  // not into the linker and other children

@@ -59,6 +59,33 @@ final class CacheCLITests: XCTestCase {
         XCTAssertEqual(try entries(cacheDir).count, 1)
     }
 
+    /// A cache another user could write to is never used — not by the launcher's fast path, not by
+    /// the compiler — and the error says why; fixing the mode makes it usable again.
+    func testUntrustedCacheIsRefusedEverywhere() throws {
+        let dir = try makeTempDir("trust")
+        let cacheDir = dir.appendingPathComponent("cache")
+        let wasm = try watFile(hello, in: dir)
+        let env = ["WASMAOT_CACHE_DIR": cacheDir.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        XCTAssertEqual(try WasmAOT.run(["--tier", "optimized", wasm.path], environment: env).status, 7)
+        // Warm: the launcher's record would start the artifact without the compiler.
+        XCTAssertEqual(try WasmAOT.run([wasm.path], environment: env).status, 7)
+        let entry = try FileManager.default.contentsOfDirectory(atPath: cacheDir.appendingPathComponent("entries").path)[0]
+        let artifact = cacheDir.appendingPathComponent("entries/\(entry)/artifact").path
+        for (path, mode, reason) in [(cacheDir.path, 0o777, "is writable by others"),
+                                     (cacheDir.appendingPathComponent("fast").path, 0o775, "is writable by its group"),
+                                     (artifact, 0o757, "is writable by others")] {
+            chmod(path, mode_t(mode))
+            for args in [[wasm.path], ["--tier", "optimized", wasm.path]] {
+                let r = try WasmAOT.run(args, environment: env)
+                XCTAssertEqual(r.status, 1, "\(path) mode \(String(mode, radix: 8)): \(r.summary)")
+                XCTAssertEqual(r.stdoutText, "", "the artifact must not have run")
+                XCTAssertTrue(r.stderrText.contains(reason) && r.stderrText.contains("refusing"), r.stderrText)
+            }
+            chmod(path, 0o755)
+        }
+        XCTAssertEqual(try WasmAOT.run([wasm.path], environment: env).status, 7)
+    }
+
     /// A compile killed mid-way (`kill -9`) publishes nothing: the next run compiles afresh.
     func testKilledCompileLeavesNoEntry() throws {
         let dir = try makeTempDir("cachekill")

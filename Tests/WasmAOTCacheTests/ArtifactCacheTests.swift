@@ -69,7 +69,7 @@ final class ArtifactCacheTests: XCTestCase {
         let counter = Counter()
         let (path, _) = try fetch(cache, key("m"), counter: counter)
         try "tampered".write(to: path, atomically: false, encoding: .utf8)
-        XCTAssertNil(cache.validEntry(key("m").hex), "a mismatching artifact must never be handed out")
+        XCTAssertNil(try cache.validEntry(key("m").hex), "a mismatching artifact must never be handed out")
         let (again, compiled) = try fetch(cache, key("m"), content: "artifact", counter: counter)
         XCTAssertTrue(compiled)
         XCTAssertEqual(try String(contentsOf: again, encoding: .utf8), "artifact")
@@ -109,6 +109,66 @@ final class ArtifactCacheTests: XCTestCase {
         XCTAssertNil(parseSize("16777216T"))                        // 2^64: overflow, not a crash
         XCTAssertNil(parseSize("99999999999T"))
         XCTAssertNil(parseSize("99999999999999999999"))            // more than UInt64 even without a unit
+    }
+
+    // MARK: trust (issue 13 item 4)
+
+    private func expectRefusal(_ reason: String, file: StaticString = #filePath, line: UInt = #line,
+                               _ body: () throws -> Void) {
+        XCTAssertThrowsError(try body(), file: file, line: line) { error in
+            XCTAssertTrue("\(error)".contains(reason), "\(error)", file: file, line: line)
+            XCTAssertTrue("\(error)".contains("refusing"), "\(error)", file: file, line: line)
+        }
+    }
+
+    func testCacheRootWritableByOthersIsRefused() throws {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        chmod(root.path, 0o777)
+        expectRefusal("writable by others") { _ = try ArtifactCache(root: root) }
+        chmod(root.path, 0o775)
+        expectRefusal("writable by its group") { _ = try ArtifactCache(root: root) }
+        chmod(root.path, 0o755)
+        _ = try ArtifactCache(root: root)
+        // A sub-folder too (nobody may swap entries/ for one of theirs).
+        chmod(root.appendingPathComponent("entries").path, 0o777)
+        expectRefusal("entries is writable by others") { _ = try ArtifactCache(root: root) }
+    }
+
+    func testUntrustedEntriesAreRefusedNotUsed() throws {
+        let cache = try ArtifactCache(root: root)
+        let counter = Counter()
+        let (artifact, _) = try fetch(cache, key("m"), counter: counter)
+        chmod(artifact.path, 0o777)
+        expectRefusal("artifact is writable by others") { _ = try fetch(cache, key("m"), counter: counter) }
+        chmod(artifact.path, 0o755)
+        XCTAssertFalse(try fetch(cache, key("m"), counter: counter).1)
+        // Swapped for a symlink to somewhere else: refused, not followed.
+        let elsewhere = root.appendingPathComponent("elsewhere")
+        try FileManager.default.moveItem(at: artifact, to: elsewhere)
+        try FileManager.default.createSymbolicLink(at: artifact, withDestinationURL: elsewhere)
+        expectRefusal("is a symbolic link") { _ = try cache.validEntry(key("m").hex) }
+        try FileManager.default.removeItem(at: artifact)
+        try FileManager.default.moveItem(at: elsewhere, to: artifact)
+        // Owned by another user (only root can make one).
+        guard geteuid() == 0 else { return }
+        chown(artifact.deletingLastPathComponent().path, 4242, 4242)
+        expectRefusal("owned by another user (uid 4242") { _ = try cache.validEntry(key("m").hex) }
+    }
+
+    func testPermissionsDoNotDependOnTheUmask() throws {
+        let old = umask(0o002)  // Debian's default for users with a private group
+        defer { umask(old) }
+        let cache = try ArtifactCache(root: root)
+        let (artifact, _) = try fetch(cache, key("m"), counter: Counter())
+        func mode(_ url: URL) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int) ?? -1
+        }
+        XCTAssertEqual(try mode(artifact), 0o755)
+        XCTAssertEqual(try mode(artifact.deletingLastPathComponent()), 0o755)
+        XCTAssertEqual(try mode(artifact.deletingLastPathComponent().appendingPathComponent("entry.json")), 0o644)
+        for sub in ["entries", "locks", "tmp"] { XCTAssertEqual(try mode(root.appendingPathComponent(sub)), 0o755, sub) }
+        // and the cache it made is one it trusts
+        XCTAssertNotNil(try cache.validEntry(key("m").hex))
     }
 }
 

@@ -46,6 +46,21 @@ void wafp_options(int opt_level, char *buf, size_t size);
 /// known (the caller lets the compiler schedule one), -1 on error.
 int wafp_tierup_pending(const char *cache_root, const char *baseline_key, int opt_level);
 
+/// The cache's trust rule (one definition for the compiler and the launcher): a cache directory or
+/// file is used only if it is a directory or regular file owned by this user (effective uid) or
+/// root and not writable by its group or others — otherwise another user could plant an artifact
+/// that wasmaot then executes. `follow` = 0 refuses a symbolic link (entries, records); 1 follows
+/// one (the cache root may be a symlink). Returns 0 if trusted; 1 if not, with the reason (path,
+/// what is wrong, how to fix it) in `why` (may be NULL); -1 if it cannot be examined (errno).
+int wafp_trusted(const char *path, int follow, char *why, size_t size);
+
+/// wafp_trusted for every path (the first followed, the others not); 0 if all are trusted.
+int wafp_trusted_chain(const char *const *paths, size_t n);
+
+/// Creates `path` for writing with O_EXCL|O_NOFOLLOW (a stale file of that name is unlinked first,
+/// never followed) and exactly `mode`, whatever the umask. Returns the fd, or -1 (errno).
+int wafp_open_exclusive(const char *path, int mode);
+
 /// Background builds: lower this process's CPU (nice 19) and I/O (idle class) priority.
 void wafp_lower_priority(void);
 
