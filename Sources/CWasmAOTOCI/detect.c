@@ -115,15 +115,18 @@ done:
     return rc;
 }
 
-static int is_regular(const char *root, const char *inside) {
+/// A regular file (PATH lookup), or with `any_file` anything but a directory: an explicit path
+/// that names a FIFO or a device is found, and refused by the wrapper's check with its kind.
+static int is_file(const char *root, const char *inside, int any_file) {
     char p[PATH_MAX];
     struct stat st;
     if ((size_t)snprintf(p, sizeof p, "%s%s", root, inside) >= sizeof p) return 0;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+    if (lstat(p, &st) != 0) return 0;
+    return any_file ? !S_ISDIR(st.st_mode) : S_ISREG(st.st_mode);
 }
 
-static int try_path(const char *p, const char *root, char *out, size_t size) {
-    return wao_rootfs_resolve(p, root, out, size) == 0 && is_regular(root, out) ? 0 : -1;
+static int try_path(const char *p, const char *root, char *out, size_t size, int any_file) {
+    return wao_rootfs_resolve(p, root, out, size) == 0 && is_file(root, out, any_file) ? 0 : -1;
 }
 
 int wao_rootfs_entrypoint(const char *arg0, const char *cwd, const char *const *env, size_t nenv, const char *root,
@@ -132,7 +135,7 @@ int wao_rootfs_entrypoint(const char *arg0, const char *cwd, const char *const *
     if (strchr(arg0, '/')) {
         if ((size_t)snprintf(p, sizeof p, "%s%s%s", arg0[0] == '/' ? "" : cwd, arg0[0] == '/' ? "" : "/", arg0) >= sizeof p)
             return -1;
-        return try_path(p, root, out, size);
+        return try_path(p, root, out, size, 1);
     }
     // runc and crun look bare names up in the container's PATH the same way.
     const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -145,7 +148,7 @@ int wao_rootfs_entrypoint(const char *arg0, const char *cwd, const char *const *
         int ok = dir[0] == '/'
                      ? snprintf(p, sizeof p, "%.*s/%s", (int)dn, dir, arg0)
                      : snprintf(p, sizeof p, "%s/%.*s/%s", cwd, (int)dn, dir, arg0);
-        if (ok > 0 && (size_t)ok < sizeof p && try_path(p, root, out, size) == 0) return 0;
+        if (ok > 0 && (size_t)ok < sizeof p && try_path(p, root, out, size, 0) == 0) return 0;
         if (!d[n]) break;
         d += n + 1;
     }

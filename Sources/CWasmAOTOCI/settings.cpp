@@ -18,6 +18,10 @@ void wao_settings_init(wao_settings *s) {
     std::memset(s, 0, sizeof *s);
     s->cache_dir = strdup(WAO_DEFAULT_CACHE_DIR);
     s->tiering = WAO_TIERING_AUTO;
+    s->max_module_mb = 512;
+    s->compile_timeout = 110;
+    s->compile_memory_mb = 16384;
+    s->compile_nice = 10;
 }
 
 void wao_settings_free(wao_settings *s) {
@@ -87,6 +91,15 @@ extern "C" int wao_settings_apply_toml(wao_settings *s, const char *text, size_t
             } else if (key == "background_builds") {
                 if (v.is_integer() && v.as_integer() >= 1 && v.as_integer() <= 1000000) s->background_builds = (int)v.as_integer();
                 else fail(std::string(name) + ": `background_builds` must be a whole number >= 1");
+            }
+            else if (key == "max_module_mb" || key == "compile_timeout" || key == "compile_memory_mb" || key == "compile_nice") {
+                long long lo = key == "compile_nice" ? 0 : 1, hi = key == "compile_nice" ? 19 : 1LL << 40;
+                if (!v.is_integer() || v.as_integer() < lo || v.as_integer() > hi) {
+                    fail(std::string(name) + ": `" + key + "` must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+                } else if (key == "max_module_mb") s->max_module_mb = v.as_integer();
+                else if (key == "compile_timeout") s->compile_timeout = (int)std::min<long long>(v.as_integer(), 1 << 30);
+                else if (key == "compile_memory_mb") s->compile_memory_mb = v.as_integer();
+                else s->compile_nice = (int)v.as_integer();
             }
             // Unknown keys and [tables]: ignored, so newer files still load.
         }

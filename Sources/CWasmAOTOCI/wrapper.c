@@ -7,13 +7,17 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -154,33 +158,66 @@ static int write_atomically(wrapper *w, const char *data, size_t len, const char
     return 0;
 }
 
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /// Runs the compiler to completion: stdin from /dev/null and fds >= 3 closed (the container's
-/// stdin and conmon's pipes are not its business); stdout and stderr captured (malloc'ed).
+/// stdin and conmon's pipes are not its business); stdout and stderr captured (malloc'ed). It
+/// compiles untrusted input on the node, so it runs bounded: nice `compile_nice`, an address-space
+/// limit of `compile_memory_mb`, and killed (the whole process group) after `compile_timeout` s.
 static int run_compiler(wrapper *w, char **argv, int *status, char **out, char **errout) {
-    int op[2], ep[2];
-    if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) return fail(w, "pipe: %s", strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, op[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, w->envp);
-    posix_spawn_file_actions_destroy(&fa);
+    int op[2], ep[2], xp[2];
+    if (pipe2(op, O_CLOEXEC) || pipe2(ep, O_CLOEXEC) || pipe2(xp, O_CLOEXEC)) return fail(w, "pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) return fail(w, "cannot start the compiler: %s", strerror(errno));
+    if (pid == 0) {
+        setpgid(0, 0);
+        setpriority(PRIO_PROCESS, 0, w->settings.compile_nice);
+        rlim_t bytes = (rlim_t)w->settings.compile_memory_mb << 20;
+        struct rlimit as = {bytes, bytes};
+        setrlimit(RLIMIT_AS, &as);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(op[1], 1) < 0 || dup2(ep[1], 2) < 0) _exit(127);
+        int keep = xp[1];
+        if (dup2(keep, 3) < 0) _exit(127);
+        fcntl(3, F_SETFD, FD_CLOEXEC);  // closes on exec: the parent sees EOF on success
+        syscall(SYS_close_range, 4, ~0U, 0);
+        execve(argv[0], argv, w->envp);
+        int e = errno;
+        (void)!write(3, &e, sizeof e);
+        _exit(127);
+    }
     close(op[1]);
     close(ep[1]);
-    if (rc != 0) {
+    close(xp[1]);
+    int exec_errno = 0;
+    ssize_t got = read(xp[0], &exec_errno, sizeof exec_errno);
+    close(xp[0]);
+    if (got == (ssize_t)sizeof exec_errno) {
+        waitpid(pid, NULL, 0);
         close(op[0]);
         close(ep[0]);
-        return fail(w, "cannot execute %s: %s", argv[0], strerror(rc));
+        return fail(w, "cannot execute %s: %s", argv[0], strerror(exec_errno));
     }
+    long long deadline = now_ms() + 1000LL * w->settings.compile_timeout;
+    int timed_out = 0;
     // Drain both pipes together so a chatty stderr cannot block the child on a full pipe.
     size_t len[2] = {0, 0}, cap[2] = {4096, 4096};
     char *text[2] = {malloc(cap[0]), malloc(cap[1])};
     struct pollfd fds[2] = {{.fd = op[0], .events = POLLIN}, {.fd = ep[0], .events = POLLIN}};
     while ((fds[0].fd >= 0 || fds[1].fd >= 0) && text[0] && text[1]) {
-        if (poll(fds, 2, -1) < 0) {
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            timed_out = 1;
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            break;
+        }
+        int ready = poll(fds, 2, (int)(left > 1000000 ? 1000000 : left));
+        if (ready < 0) {
             if (errno == EINTR) continue;
             break;
         }
@@ -204,6 +241,12 @@ static int run_compiler(wrapper *w, char **argv, int *status, char **out, char *
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
     *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (timed_out) {
+        free(text[0]);
+        free(text[1]);
+        return fail(w, "compiling the Wasm entrypoint took longer than compile_timeout = %d s (%s): killed", w->settings.compile_timeout,
+                    WAO_DEFAULT_CONFIG_FILE);
+    }
     if (!text[0] || !text[1]) {
         free(text[0]);
         free(text[1]);
@@ -301,6 +344,43 @@ static int artifact_for(wrapper *w, const char *module, const char *root, char *
     return cache_artifact(w, module, 0, out, size);
 }
 
+static const char *file_kind(mode_t m) {
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+         : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link" : "not a regular file";
+}
+
+/// The entrypoint module is image content: opened inside the rootfs only (openat2 RESOLVE_IN_ROOT:
+/// symlinks resolve against the rootfs, never the host; O_NONBLOCK: a FIFO cannot block us), it
+/// must be a regular file of at most max_module_mb, and the host path the compiler will read must
+/// be that same file. Anything else fails `create` (closed).
+static int check_module(wrapper *w, const char *root, const char *entry, const char *host_path) {
+    int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return fail(w, "cannot open the rootfs %s: %s", root, strerror(errno));
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, rootfd, entry[0] == '/' ? entry + 1 : entry, &how, sizeof how);
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+        // Kernels before 5.6: `entry` was resolved component by component inside the rootfs
+        // (wao_rootfs_entrypoint); the final component must not be a symlink.
+        fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+    }
+    int e = errno;
+    close(rootfd);
+    if (fd < 0) return fail(w, "cannot open the Wasm entrypoint %s inside the rootfs: %s", entry, strerror(e));
+    struct stat st, host;
+    int ok = fstat(fd, &st) == 0;
+    close(fd);
+    if (!ok) return fail(w, "cannot examine the Wasm entrypoint %s: %s", entry, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return fail(w, "the Wasm entrypoint %s is %s, not a regular file: refusing it", entry, file_kind(st.st_mode));
+    if (st.st_size > (off_t)(w->settings.max_module_mb << 20))
+        return fail(w, "the Wasm entrypoint %s is %lld bytes, more than max_module_mb = %lld (%s): refusing it", entry,
+                    (long long)st.st_size, w->settings.max_module_mb, WAO_DEFAULT_CONFIG_FILE);
+    if (lstat(host_path, &host) != 0 || host.st_dev != st.st_dev || host.st_ino != st.st_ino)
+        return fail(w, "the Wasm entrypoint %s is not the same file at its host path %s (a symlink out of the rootfs?): refusing it",
+                    entry, host_path);
+    return 0;
+}
+
 typedef struct {
     const char *root, *entry;
 } probe_ctx;
@@ -344,6 +424,7 @@ static int prepare_bundle(wrapper *w) {
         goto done;
     }
     snprintf(module, sizeof module, "%s%s", root, entry);
+    if ((rc = check_module(w, root, entry, module))) goto done;
     if ((rc = artifact_for(w, module, root, artifact, sizeof artifact))) goto done;
     size_t n;
     char *out = wao_config_rewrite(c, entry, artifact, &n);

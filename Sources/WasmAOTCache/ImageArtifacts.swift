@@ -65,13 +65,26 @@ public enum ImageArtifacts {
         }
         guard entry.identity == identity else { return (nil, "image artifact for \(arch) was built by a different compiler (identity differs)") }
         let path = URL(fileURLWithPath: "\(dir)/\(entry.file)").standardizedFileURL.path
-        guard let data = FileManager.default.contents(atPath: path), UInt64(data.count) == entry.size,
+        guard let data = readImageFile(path, limit: maxArtifactBytes), UInt64(data.count) == entry.size,
               sha256Hex(data) == entry.sha256 else { return (nil, "image artifact \(path) does not match its recorded digest") }
         return (path, "image artifact matches")
     }
 
+    /// Image content is hostile: a manifest or artifact is read only as a regular file (not a
+    /// symlink, FIFO or device — opened O_NOFOLLOW|O_NONBLOCK, then checked) of at most `limit` bytes.
+    static let maxManifestBytes = 1 << 20, maxArtifactBytes = 1 << 31
+
+    static func readImageFile(_ path: String, limit: Int) -> Data? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= limit else { return nil }
+        return try? handle.readToEnd() ?? Data()
+    }
+
     static func read(_ dir: String) -> ImageManifest? {
-        guard let data = FileManager.default.contents(atPath: "\(dir)/manifest.json") else { return nil }
+        guard let data = readImageFile("\(dir)/manifest.json", limit: maxManifestBytes) else { return nil }
         return try? JSONDecoder().decode(ImageManifest.self, from: data)
     }
 }

@@ -374,4 +374,72 @@ final class BundleTests: XCTestCase {
         let text = try XCTUnwrap(try String(contentsOf: log, encoding: .utf8).split(separator: "\n").last)
         XCTAssertTrue(text.hasPrefix("time=\"") && text.contains("level=error msg=\"wasmaot-oci: delegate runtime"), String(text))
     }
+
+    // MARK: image content is hostile (issue 13 item 5)
+
+    /// The entrypoint is opened inside the rootfs only and must be a small-enough regular file: a
+    /// FIFO (which would block a reader), a device, a symlink to a host file, an oversized module
+    /// all fail `create` at once with the reason in runc's log format, and nothing is created.
+    func testHostileEntrypointsFailCreate() throws {
+        let d = delegates[0]
+        let log = dir.appendingPathComponent("hostile.log")
+        // A valid module on the host, which an image symlink tries to reach.
+        let hostModule = dir.appendingPathComponent("host-only.wasm")
+        try wasm(Self.exit42).write(to: hostModule)
+        let small = dir.appendingPathComponent("small.toml")
+        try "max_module_mb = 1\n".write(to: small, atomically: true, encoding: .utf8)
+        var big = try wasm(Self.exit42)
+        big.append(contentsOf: [0x00, 0x85, 0x80, 0x80, 0x01, 0x01, 0x78] + [UInt8](repeating: 0x41, count: (2 << 20) + 5 - 2))
+        let fifoBundle = try bundle([:], args: ["/app.wasm"], annotations: ["module.wasm.image/variant": "compat"])
+        XCTAssertEqual(mkfifo(fifoBundle.appendingPathComponent("rootfs/app.wasm").path, 0o644), 0)
+        let cases: [(String, URL, URL?, String)] = [
+            ("FIFO", fifoBundle, nil, "is a FIFO, not a regular file"),
+            ("device", try bundle([:], args: ["/app.wasm"], annotations: ["module.wasm.image/variant": "compat"],
+                                  symlinks: ["app.wasm": "/dev/zero"]), nil, "app.wasm"),
+            ("symlink to a host file", try bundle([:], args: ["/app.wasm"], annotations: ["module.wasm.image/variant": "compat"],
+                                                 symlinks: ["app.wasm": hostModule.path]), nil, "app.wasm"),
+            ("oversized", try bundle(["app.wasm": big], args: ["/app.wasm"], annotations: ["module.wasm.image/variant": "compat"]),
+             small, "more than max_module_mb = 1"),
+        ]
+        for (what, b, config, reason) in cases {
+            let before = try Data(contentsOf: b.appendingPathComponent("config.json"))
+            let id = newID(d)
+            let started = Date()
+            let r = try oci(d, ["--log", log.path, "--log-format", "json", "create", "--bundle", b.path, id], config: config, timeout: 60)
+            XCTAssertEqual(r.status, 1, "\(what): \(r.summary)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 30, "\(what): must fail at once, not hang")
+            XCTAssertEqual(try Data(contentsOf: b.appendingPathComponent("config.json")), before, what)
+            XCTAssertNil(try state(d, id), "\(what): no container may have been created")
+            let line = try XCTUnwrap(try String(contentsOf: log, encoding: .utf8).split(separator: "\n").last)
+            let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+            XCTAssertEqual(entry?["level"], "error", what)
+            XCTAssertTrue(entry?["msg"]?.contains(reason) ?? false, "\(what): \(line)")
+        }
+    }
+
+    /// A compile that does not finish within compile_timeout is killed (with anything it started)
+    /// and `create` fails saying so; the compiler runs niced and with an address-space limit.
+    func testCompileIsBounded() throws {
+        let d = delegates[0]
+        let slow = dir.appendingPathComponent("slow-wasmaot")
+        let marker = dir.appendingPathComponent("limits.txt")
+        try """
+            #!/bin/sh
+            { nice; ulimit -v; } > \(marker.path)
+            sleep 30
+            """.write(to: slow, atomically: true, encoding: .utf8)
+        chmod(slow.path, 0o755)
+        let config = dir.appendingPathComponent("bounded.toml")
+        try "wasmaot = \"\(slow.path)\"\ncompile_timeout = 2\ncompile_nice = 7\ncompile_memory_mb = 3000\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let b = try bundle(["app.wasm": try wasm(Self.exit42)], args: ["/app.wasm"], annotations: ["module.wasm.image/variant": "compat"])
+        let started = Date()
+        let r = try oci(d, ["create", "--bundle", b.path, newID(d)], config: config, timeout: 60)
+        XCTAssertEqual(r.status, 1, r.summary)
+        XCTAssertTrue(r.errText.contains("took longer than compile_timeout = 2 s"), r.summary)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "killed at the timeout, not after the sleep")
+        let limits = try String(contentsOf: marker, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(limits, ["7", "\(3000 * 1024)"], "nice and ulimit -v (KiB) the compiler ran with")
+    }
+
 }

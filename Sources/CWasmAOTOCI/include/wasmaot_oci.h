@@ -54,6 +54,12 @@ typedef struct wao_settings {
     int trust_image_artifacts;   // `trust_image_artifacts`: use MODULE.wasmaot/<arch> shipped in the image
     wao_tiering tiering;         // `tiering`
     int background_builds;       // `background_builds` (>= 1); 0: wasmaot's default
+    // Bounds on what an image can make the node do (a module is untrusted input):
+    long long max_module_mb;     // `max_module_mb`: larger entrypoint modules fail `create` (default 512)
+    int compile_timeout;         // `compile_timeout` (s): a compile still running is killed (default 110, inside
+                                 // the kubelet's 2-minute CRI deadline)
+    long long compile_memory_mb; // `compile_memory_mb`: the compiler's address-space limit (default 16384)
+    int compile_nice;            // `compile_nice`: the compiler's nice value, 0-19 (default 10)
 } wao_settings;
 
 void wao_settings_init(wao_settings *s);
