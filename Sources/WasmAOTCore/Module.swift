@@ -110,7 +110,9 @@ public struct WasmModule: Sendable {
         var definedMemories: [Memory] = []
         var definedGlobals: [Global] = []
         do {
+            var sectionStart = parser.offset
             while let payload = try parser.parseNext() {
+                defer { sectionStart = parser.offset }
                 switch payload {
                 case .header: break
                 case .customSection(let section):
@@ -131,7 +133,9 @@ public struct WasmModule: Sendable {
                 case .globalSection(let globals): definedGlobals = globals
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
-                case .elementSection(let elements): module.elements = elements
+                case .elementSection(let elements):
+                    try ElementSegmentFlags.check(bytes, sectionStart: sectionStart)
+                    module.elements = elements
                 case .codeSection(let codes): codeSection = codes
                 case .dataSection(let data): module.data = data
                 case .dataCount(let count): module.dataCount = count

@@ -82,4 +82,44 @@ final class DecodeTests: XCTestCase {
         XCTAssertNotEqual(Signature.text(a), Signature.text(FunctionTypeText.make([.i64, .i32], [.f32])))
         XCTAssertEqual(Signature.text(FunctionTypeText.make([], [])), ":")
     }
+
+    /// Element segment flags are 0-7 (WasmKit reads 0x41 as if it were 1): refused with the spec
+    /// decoder's words and the flags' offset; every valid kind still decodes.
+    func testElementSegmentFlagsAreChecked() throws {
+        // (table 2 funcref) (func $f) (elem (i32.const 0) func $f) (elem func $f) (elem declare func $f)
+        // with explicit-table, expression and declarative kinds too: flags 0, 1, 2, 3, 4, 5, 6, 7.
+        let header: [UInt8] = [0, 0x61, 0x73, 0x6D, 1, 0, 0, 0,
+                               0x01, 0x04, 0x01, 0x60, 0x00, 0x00,   // type () -> ()
+                               0x03, 0x02, 0x01, 0x00,               // one function
+                               0x04, 0x04, 0x01, 0x70, 0x00, 0x02]   // table 2 funcref
+        let code: [UInt8] = [0x0A, 0x04, 0x01, 0x02, 0x00, 0x0B]
+        let segments: [[UInt8]] = [
+            [0x00, 0x41, 0x00, 0x0B, 0x01, 0x00],
+            [0x01, 0x00, 0x01, 0x00],
+            [0x02, 0x00, 0x41, 0x01, 0x0B, 0x00, 0x01, 0x00],
+            [0x03, 0x00, 0x01, 0x00],
+            [0x04, 0x41, 0x00, 0x0B, 0x01, 0xD2, 0x00, 0x0B],
+            [0x05, 0x70, 0x01, 0xD0, 0x70, 0x0B],
+            [0x06, 0x00, 0x41, 0x01, 0x0B, 0x70, 0x01, 0xD2, 0x00, 0x0B],
+            [0x07, 0x70, 0x01, 0xD2, 0x00, 0x0B],
+        ]
+        func module(_ segs: [[UInt8]]) -> [UInt8] {
+            let payload = [UInt8(segs.count)] + segs.flatMap { $0 }
+            return header + [0x09, UInt8(payload.count)] + payload + code
+        }
+        let valid = try WasmModule.decode(bytes: module(segments))
+        XCTAssertEqual(valid.elements.count, 8)
+        for bad: UInt8 in [0x08, 0x41, 0x7F] {
+            var segs = segments
+            segs[1][0] = bad   // a passive segment: WasmKit reads 0x41 as passive and accepts it
+            let bytes = module(segs)
+            XCTAssertThrowsError(try WasmModule.decode(bytes: bytes), "flags \(bad)") { error in
+                // 0x08 and 0x7F already derail WasmKit's reading of the segment; 0x41 does not.
+                guard bad == 0x41 else { return XCTAssertTrue(error is CompileError, "\(error)") }
+                let e = error as? CompileError
+                XCTAssertTrue(e?.reason.contains("malformed elements segment kind (flags 65") ?? false, "\(error)")
+                XCTAssertEqual(e?.offset, header.count + 2 + 1 + segments[0].count, "the flags' offset")
+            }
+        }
+    }
 }
