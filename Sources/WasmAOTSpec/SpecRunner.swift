@@ -202,7 +202,7 @@ struct Script {
         let lines = ScriptLines(text)
         var wast: WAST
         do {
-            wast = try parseWAST(text, features: SpecRunner.features)
+            wast = try parseWAST(TypeUseParams.rewrite(text), features: SpecRunner.features)
         } catch {
             commands.append(Command(line: 1, kind: .broken("WAST parser error: \(error)")))
             return

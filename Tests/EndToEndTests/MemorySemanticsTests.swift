@@ -41,3 +41,13 @@ final class CallIndirectTests: XCTestCase {
         try runFixtureScript("call-indirect-identity.wast", levels: 0...2, minimumCommands: 18)
     }
 }
+
+/// `wasmaot spec-test` reads named inline parameters with a type use, `(func (type $t) (param $x
+/// i32) …)` — valid WAT that WasmKit 0.4.2's parser rejects (Fixtures/wast/type-use-params.wast:
+/// folded and flat bodies, named locals after them, a block label named like a parameter, an
+/// import, the text inside comments and strings left alone, and a mismatch still refused).
+final class TypeUseParamsTests: XCTestCase {
+    func testNamedParamsWithATypeUse() throws {
+        try runFixtureScript("type-use-params.wast", levels: 1...1, minimumCommands: 7)
+    }
+}
