@@ -74,7 +74,7 @@ let package = Package(
                                                       .product(name: "WasmParser", package: "WasmKit")],
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Object + runtime archive → static executable.
-        .target(name: "WasmAOTLink", dependencies: ["CLLVMShim", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "WasmAOTLink", dependencies: ["CLLVMShim", "CWasmAOTRuntime", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: llvmSwift),
         .systemLibrary(name: "CWasmAOTRuntime", path: "Sources/CWasmAOTRuntime"),
         // In-process embedding: compile to a shared object, dlopen, instantiate, invoke via libffi.

@@ -43,6 +43,24 @@ typedef enum wasmaot_trap_kind {
 
 const char *wasmaot_trap_message(int kind);
 
+/* The one table of trap messages (the runtime's wasmaot_trap_message and the embedding API's
+ * Trap both read it). Header-only, so that the compiler and embedders need not link the runtime. */
+static inline const char *wasmaot_trap_text(int kind) {
+    static const char *const text[WASMAOT_TRAP_COUNT] = {
+        [WASMAOT_TRAP_UNREACHABLE] = "unreachable",
+        [WASMAOT_TRAP_MEMORY_OOB] = "out of bounds memory access",
+        [WASMAOT_TRAP_DIV_BY_ZERO] = "integer divide by zero",
+        [WASMAOT_TRAP_INT_OVERFLOW] = "integer overflow",
+        [WASMAOT_TRAP_INVALID_CONVERSION] = "invalid conversion to integer",
+        [WASMAOT_TRAP_UNDEFINED_ELEMENT] = "undefined element",
+        [WASMAOT_TRAP_UNINITIALIZED_ELEMENT] = "uninitialized element",
+        [WASMAOT_TRAP_INDIRECT_CALL_MISMATCH] = "indirect call type mismatch",
+        [WASMAOT_TRAP_STACK_EXHAUSTED] = "call stack exhausted",
+        [WASMAOT_TRAP_TABLE_OOB] = "out of bounds table access",
+    };
+    return kind >= 0 && kind < WASMAOT_TRAP_COUNT && text[kind] ? text[kind] : "unknown trap";
+}
+
 /* ---- Runtime objects ---- */
 
 /* A linear memory. `base` never moves (one reservation of WASMAOT_MEMORY_RESERVATION bytes), so
@@ -207,6 +225,21 @@ typedef struct wasmaot_host_func {
 } wasmaot_host_func;
 /* NULL-terminated (name == NULL) table of every host function the runtime provides. */
 extern const wasmaot_host_func wasmaot_host_funcs[];
+
+/* Entry i of the same list (wasmaot_host_funcs.def) without the code, for the compiler, which
+ * checks an executable's imports without linking the runtime: 1 and the strings, or 0 past the end. */
+static inline int wasmaot_host_func_type(unsigned i, const char **module, const char **name, const char **type) {
+    static const char *const table[][3] = {
+#define WASMAOT_HOST(m, n, t, fn) {m, n, t},
+#include "wasmaot_host_funcs.def"
+#undef WASMAOT_HOST
+    };
+    if (i >= sizeof table / sizeof table[0]) return 0;
+    *module = table[i][0];
+    *name = table[i][1];
+    *type = table[i][2];
+    return 1;
+}
 
 /* ---- Embedding / executable entry (runtime-internal users) ---- */
 /* Instantiation error text, or NULL on success. Imports of non-host modules are not resolved

@@ -17,23 +17,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-static const char *const trap_messages[WASMAOT_TRAP_COUNT] = {
-    [WASMAOT_TRAP_UNREACHABLE] = "unreachable",
-    [WASMAOT_TRAP_MEMORY_OOB] = "out of bounds memory access",
-    [WASMAOT_TRAP_DIV_BY_ZERO] = "integer divide by zero",
-    [WASMAOT_TRAP_INT_OVERFLOW] = "integer overflow",
-    [WASMAOT_TRAP_INVALID_CONVERSION] = "invalid conversion to integer",
-    [WASMAOT_TRAP_UNDEFINED_ELEMENT] = "undefined element",
-    [WASMAOT_TRAP_UNINITIALIZED_ELEMENT] = "uninitialized element",
-    [WASMAOT_TRAP_INDIRECT_CALL_MISMATCH] = "indirect call type mismatch",
-    [WASMAOT_TRAP_STACK_EXHAUSTED] = "call stack exhausted",
-    [WASMAOT_TRAP_TABLE_OOB] = "out of bounds table access",
-};
 
-const char *wasmaot_trap_message(int kind) {
-    if (kind < 0 || kind >= WASMAOT_TRAP_COUNT) return "unknown trap";
-    return trap_messages[kind];
-}
+const char *wasmaot_trap_message(int kind) { return wasmaot_trap_text(kind); }
 
 /* Per-thread landing pad for the embedding API; NULL means "report and exit". */
 static _Thread_local sigjmp_buf *trap_jmp;

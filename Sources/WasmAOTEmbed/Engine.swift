@@ -52,13 +52,8 @@ public enum Value: Hashable, Sendable {
 /// A trap raised by Wasm code; the process and the engine stay usable.
 public struct Trap: Error, CustomStringConvertible, Sendable {
     public let kind: Int32
-    public var description: String { Trap.messages.indices.contains(Int(kind)) ? Trap.messages[Int(kind)] : "trap \(kind)" }
-
-    static let messages = [
-        "unreachable", "out of bounds memory access", "integer divide by zero", "integer overflow",
-        "invalid conversion to integer", "undefined element", "uninitialized element",
-        "indirect call type mismatch", "call stack exhausted", "out of bounds table access",
-    ]
+    /// The runtime's message for the kind (wasmaot_trap_text in wasmaot_rt.h: one table).
+    public var description: String { String(cString: wasmaot_trap_text(kind)) }
 }
 
 /// Compilation, link (import) or instantiation failures.
