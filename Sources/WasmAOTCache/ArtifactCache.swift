@@ -11,8 +11,12 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     /// options: anything that changes the artifact changes the key.
     public init(module: [UInt8], identity: String, target: String, options: String) {
         moduleDigest = sha256Hex(Data(module))
-        let material = ["wasmaot-cache-v1", moduleDigest, identity, target, options].joined(separator: "\0")
-        hex = sha256Hex(Data(material.utf8))
+        // wafp_cache_key: the launcher derives keys with the same C function.
+        var key = [CChar](repeating: 0, count: 65)
+        let (i, t, o) = (Array(identity.utf8), Array(target.utf8), Array(options.utf8))
+        wafp_cache_key(moduleDigest, i.map { CChar(bitPattern: $0) }, i.count, t.map { CChar(bitPattern: $0) }, t.count,
+                       o.map { CChar(bitPattern: $0) }, o.count, &key)
+        hex = String(decoding: key.prefix(64).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public var description: String { hex }

@@ -110,6 +110,24 @@ static int sha256_file(const char *path, char hex[65]) {
     return 0;
 }
 
+void wafp_cache_key(const char *module_digest, const char *identity, size_t identity_len, const char *target,
+                    size_t target_len, const char *options, size_t options_len, char key_hex[65]) {
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, "wasmaot-cache-v1", 16);
+    SHA256_Update(&ctx, "", 1);
+    SHA256_Update(&ctx, module_digest, 64);
+    SHA256_Update(&ctx, "", 1);
+    SHA256_Update(&ctx, identity, identity_len);
+    SHA256_Update(&ctx, "", 1);
+    SHA256_Update(&ctx, target, target_len);
+    SHA256_Update(&ctx, "", 1);
+    SHA256_Update(&ctx, options, options_len);
+    unsigned char digest[32];
+    SHA256_Final(digest, &ctx);
+    to_hex(digest, 32, key_hex);
+}
+
 int wafp_lookup_content(const char *cache_root, const char *module_path, const char *options,
                         const char *compiler_path, char *artifact, size_t artifact_size, char *key, size_t key_size) {
     char compiler_real[PATH_MAX], path[PATH_MAX];
@@ -134,24 +152,9 @@ int wafp_lookup_content(const char *cache_root, const char *module_path, const c
         if (wafp__check_stamp_line(line, "dep", &dep) != 0) return -1;
     if (!line || strcmp(line, "end") != 0) return -1;
 
-    // The key exactly as WasmAOTCache.CacheKey: SHA-256 of the NUL-joined material.
-    char module_digest[65];
+    char module_digest[65], key_hex[65];
     if (sha256_file(module_path, module_digest)) return -1;
-    SHA256_CTX ctx;
-    SHA256_Init(&ctx);
-    SHA256_Update(&ctx, "wasmaot-cache-v1", 16);
-    SHA256_Update(&ctx, "", 1);
-    SHA256_Update(&ctx, module_digest, 64);
-    SHA256_Update(&ctx, "", 1);
-    SHA256_Update(&ctx, identity, (size_t)identity_len);
-    SHA256_Update(&ctx, "", 1);
-    SHA256_Update(&ctx, target, (size_t)target_len);
-    SHA256_Update(&ctx, "", 1);
-    SHA256_Update(&ctx, options, strlen(options));
-    unsigned char digest[32];
-    SHA256_Final(digest, &ctx);
-    char key_hex[65];
-    to_hex(digest, 32, key_hex);
+    wafp_cache_key(module_digest, identity, (size_t)identity_len, target, (size_t)target_len, options, strlen(options), key_hex);
 
     // The entry counts only with an artifact the compiler has verified and nobody touched since.
     char verified[PATH_MAX], record[PATH_MAX + 256], *artifact_path;

@@ -88,7 +88,7 @@ struct Compile: ParsableCommand {
                 // Build (or find) that architecture's runtime first: the identity names its digest.
                 let identity = WasmAOT.identity(for: arch)
                 try ImageArtifacts.publish(module: input, moduleBytes: Array(data), identity: identity, arch: arch.rawValue,
-                                           cpu: CPUChoice(cpu).description, options: "\(profile) emit=exe") { temporary in
+                                           cpu: CPUChoice(cpu).description, options: ArtifactKey.options(profile)) { temporary in
                     try Pipeline(input: input, output: temporary, profile: profile, architecture: arch, cpu: CPUChoice(cpu),
                                  emit: .exe, wasiDefaults: wasi.wasiString, bytes: Array(data)).run()
                 }

@@ -32,6 +32,10 @@ final class ArtifactCacheTests: XCTestCase {
         XCTAssertNotEqual(key("m").hex, key("m", identity: "wasmaot 2").hex)
         XCTAssertNotEqual(key("m").hex, key("m", options: "O0").hex)
         XCTAssertEqual(key("m").hex.count, 64)
+        // The documented material (wafp_cache_key), which the launcher derives in C.
+        let material = ["wasmaot-cache-v1", sha256Hex(Data("m".utf8)), "wasmaot 1", "x86_64", "O2"].joined(separator: "\0")
+        XCTAssertEqual(key("m").hex, sha256Hex(Data(material.utf8)))
+        XCTAssertEqual(key("m", identity: "é\nx").hex.count, 64)
     }
 
     func testSecondLookupDoesNotCompile() throws {

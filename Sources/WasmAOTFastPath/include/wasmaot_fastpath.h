@@ -46,6 +46,12 @@ void wafp_options(int opt_level, char *buf, size_t size);
 /// known (the caller lets the compiler schedule one), -1 on error.
 int wafp_tierup_pending(const char *cache_root, const char *baseline_key, int opt_level);
 
+/// The cache key — the one definition, for the compiler's ArtifactCache and the launcher: hex
+/// SHA-256 of "wasmaot-cache-v1", the module's hex SHA-256, the compiler identity, the target text
+/// and the options text, NUL-separated. `key_hex` receives 64 digits and a NUL.
+void wafp_cache_key(const char *module_digest, const char *identity, size_t identity_len, const char *target,
+                    size_t target_len, const char *options, size_t options_len, char key_hex[65]);
+
 /// The cache's trust rule (one definition for the compiler and the launcher): a cache directory or
 /// file is used only if it is a directory or regular file owned by this user (effective uid) or
 /// root and not writable by its group or others — otherwise another user could plant an artifact
