@@ -153,7 +153,7 @@ public final class Instance: @unchecked Sendable {
             return Function(record: record, type: type, cEntry: nil)
         }
         let j = Int(index - d.num_imported_funcs)
-        let record = slot(d.funcrefs_offset + 24 * UInt32(j), wasmaot_funcref.self)
+        let record = slot(d.funcrefs_offset + UInt32(MemoryLayout<wasmaot_funcref>.stride * j), wasmaot_funcref.self)
         return Function(record: record, type: type, cEntry: d.func_c_entry[j])
     }
 

@@ -22,7 +22,7 @@ struct WasmAOT: ParsableCommand {
               wasmaot cache list                        # what `run` has compiled
               wasmaot --version
             """,
-        subcommands: [Compile.self, Run.self, Cache.self, SpecTest.self]
+        subcommands: [Compile.self, Run.self, Cache.self, SpecTest.self, FuzzExec.self, FuzzMalformed.self]
     )
 
     @Flag(name: .long, help: "Print compiler, LLVM and runtime versions.")
