@@ -278,6 +278,31 @@ static inline const char *wasmaot_env_entry_error(const char *entry) {
     return "expected NAME=VALUE";
 }
 
+/* One word of WASMAOT_WASI (the shell-like words src/wasi_config.c splits), quoted for it — the
+ * one definition, for the launcher, the compiler and wasmaot-oci: as is when it is non-empty and
+ * all of [A-Za-z0-9-_./:=@%+,], else in single quotes with each ' written '\''. `out` needs
+ * 4 * strlen(word) + 3 bytes; returns the length written (without the NUL). */
+static inline size_t wasmaot_wasi_quote(const char *word, char *out) {
+    int safe = *word != 0;
+    for (const char *p = word; *p && safe; p++) {
+        char c = *p;
+        safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+               c == '.' || c == '/' || c == ':' || c == '=' || c == '@' || c == '%' || c == '+' || c == ',';
+    }
+    size_t n = 0;
+    if (!safe) out[n++] = '\'';
+    for (const char *p = word; *p; p++) {
+        if (!safe && *p == '\'') {
+            out[n++] = '\''; out[n++] = '\\'; out[n++] = '\''; out[n++] = '\'';
+        } else {
+            out[n++] = *p;
+        }
+    }
+    if (!safe) out[n++] = '\'';
+    out[n] = 0;
+    return n;
+}
+
 #ifdef __cplusplus
 }
 #endif

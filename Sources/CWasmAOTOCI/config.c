@@ -1,5 +1,6 @@
 // config.json: read with yajl's tree parser, written back with its generator (see wasmaot_oci.h).
 #include "wasmaot_oci.h"
+#include "../../Runtime/include/wasmaot_rt.h" // wasmaot_wasi_quote: the WASMAOT_WASI quoting
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,17 +239,8 @@ char *wao_config_rewrite(const wao_config *c, const char *entrypoint, const char
 }
 
 char *wao_shell_quote(const char *s) {
-    size_t n = 2;
-    for (const char *p = s; *p; p++) n += *p == '\'' ? 4 : 1;
-    char *out = malloc(n + 1), *o = out;
-    if (!out) return NULL;
-    *o++ = '\'';
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'') memcpy(o, "'\\''", 4), o += 4;
-        else *o++ = *p;
-    }
-    *o++ = '\'';
-    *o = 0;
+    char *out = malloc(4 * strlen(s) + 3);
+    if (out) wasmaot_wasi_quote(s, out);
     return out;
 }
 

@@ -99,10 +99,12 @@ struct WASIOptions: ParsableArguments {
     }
 }
 
+/// One word of WASMAOT_WASI, quoted by the runtime header's wasmaot_wasi_quote (the launcher and
+/// wasmaot-oci use the same function).
 func shellQuote(_ word: String) -> String {
-    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0) }
-    if safe && !word.isEmpty { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    var out = [CChar](repeating: 0, count: 4 * word.utf8.count + 3)
+    let n = wasmaot_wasi_quote(word, &out)
+    return String(decoding: out.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 struct CodegenOptions: ParsableArguments {

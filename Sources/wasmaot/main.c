@@ -79,18 +79,14 @@ static int text_add(text *t, const char *s, size_t n) {
     return 0;
 }
 
-/// Appends one word in WASMAOT_WASI syntax, quoted like the compiler's shellQuote.
+/// Appends one word in WASMAOT_WASI syntax (wasmaot_wasi_quote: one quoting for every writer).
 static int add_word(text *t, const char *w) {
     if (t->len && text_add(t, " ", 1)) return -1;
-    int safe = *w != 0;
-    for (const char *p = w; *p && safe; p++)
-        safe = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_./:=@%+,", *p);
-    if (safe) return text_add(t, w, strlen(w));
-    if (text_add(t, "'", 1)) return -1;
-    for (const char *p = w; *p; p++) {
-        if (*p == '\'' ? text_add(t, "'\\''", 4) : text_add(t, p, 1)) return -1;
-    }
-    return text_add(t, "'", 1);
+    char *q = malloc(4 * strlen(w) + 3);
+    if (!q) return -1;
+    int rc = text_add(t, q, wasmaot_wasi_quote(w, q));
+    free(q);
+    return rc;
 }
 
 enum tier { TIER_AUTO, TIER_BASELINE, TIER_OPTIMIZED };

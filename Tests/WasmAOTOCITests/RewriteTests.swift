@@ -46,7 +46,7 @@ final class RewriteTests: XCTestCase {
             "options": ["bind", "ro", "nosuid", "nodev"],
         ] as NSDictionary)
         XCTAssertEqual(r.env.filter { $0.hasPrefix("WASMAOT_WASI=") }.count, 1)
-        XCTAssertEqual(r.env.last, "WASMAOT_WASI=--dir /::/ --env 'PATH=/usr/bin:/bin' --env 'A=b c'")
+        XCTAssertEqual(r.env.last, "WASMAOT_WASI=--dir /::/ --env PATH=/usr/bin:/bin --env 'A=b c'")
         XCTAssertEqual(Array(r.env.dropLast()), ["PATH=/usr/bin:/bin", "A=b c"])
         XCTAssertTrue(r.isRewritten)
         XCTAssertFalse(c.isRewritten)
