@@ -245,6 +245,27 @@ def run_wasmaot(wasmaot, level, paths, timeout=600):
     return sections
 
 
+def references(paths):
+    """wasmtime's outcomes in a child process per batch: wasmtime keeps memory per engine that a
+    long campaign in one process would pile up (a 10,000-module run grew past 24 GB)."""
+    r = subprocess.run([sys.executable, os.path.abspath(__file__), "reference"] + paths, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=600)
+    sections, current = {}, None
+    for line in r.stdout.decode(errors="replace").splitlines():
+        if line.startswith("module "):
+            current = [line]
+        elif current is not None:
+            current.append(line)
+            if line == "end":
+                sections[current[0][7:]] = current
+                current = None
+    for p in paths:
+        name = os.path.basename(p)
+        if name not in sections:
+            sections[name] = ["module " + name, "reference-compile-error wasmtime exited %d: %s" % (r.returncode, r.stderr.decode(errors="replace")[-200:]), "end"]
+    return sections
+
+
 def still_mismatches(wasmaot, level, path):
     got = run_wasmaot(wasmaot, level, [path], timeout=120).get(os.path.basename(path))
     return got != reference(path)
@@ -262,11 +283,8 @@ def diff(args):
     batch = args.batch
 
     def one_batch(chunk):
-        paths, refs = [], {}
-        for s in chunk:
-            p = smith(s, work)
-            paths.append(p)
-            refs[os.path.basename(p)] = reference(p)
+        paths = [smith(s, work) for s in chunk]
+        refs = references(paths)
         found = []
         for lvl in levels:
             got = run_wasmaot(wasmaot, lvl, paths)
@@ -287,6 +305,8 @@ def diff(args):
             for status, lvl, p, ref, mine in results:
                 if status == "skip":
                     skipped += 1
+                    with open(os.path.join(args.out, "not-runnable-by-wasmtime.txt"), "a") as f:
+                        f.write("%s %s: %s\n" % (os.path.basename(p), lvl, next(l for l in ref if l.startswith("reference-compile-error"))))
                     continue
                 checked[lvl] += 1
                 if status == "mismatch":
@@ -389,6 +409,8 @@ def main():
     s.add_argument("--wasmaot")
     s.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "wasmaot-fuzz-smoke"))
     sub.add_parser("setup", help="install the pinned Python packages into .build/fuzz-venv (.ci/setup runs it)")
+    ref = sub.add_parser("reference", help=argparse.SUPPRESS)
+    ref.add_argument("modules", nargs="+")
     sm = sub.add_parser("still-mismatches", help=argparse.SUPPRESS)
     sm.add_argument("--wasmaot")
     sm.add_argument("--level", default="O2")
@@ -402,6 +424,10 @@ def main():
         return diff(args)
     if args.command == "malformed":
         return malformed(args)
+    if args.command == "reference":
+        for m in args.modules:
+            print("\n".join(reference(m)), flush=True)
+        return 0
     if args.command == "still-mismatches":
         return 0 if still_mismatches(wasmaot_binary(args.wasmaot), args.level, args.module) else 1
     # smoke
