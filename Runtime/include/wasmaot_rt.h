@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 5u
+#define WASMAOT_ABI_VERSION 6u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -74,11 +74,11 @@ typedef struct wasmaot_memory {
 struct wasmaot_vmctx;
 
 /* A function reference (funcref value = pointer to one of these, NULL = ref.null).
- * `type` is the function's canonical type text (see wasmaot_import_desc.type). Within a module,
- * every record and every call_indirect site of one type uses the same string object (one
- * comdat constant per type across partitions), so call_indirect compares pointers first; other
- * pointers (another module's functions, host functions) go to wasmaot_signature_check, which
- * compares the texts: types are matched exactly, never by a hash. `code` is called as
+ * `type` is the function's type identity: its canonical type text (see wasmaot_import_desc.type)
+ * interned process-wide by wasmaot_intern_type, so two records have the same pointer exactly when
+ * their types are structurally equal, in any module and for host functions. call_indirect
+ * compares it with the interned pointer of the type it expects (vmctx + types_offset + 8*typeidx):
+ * types are matched exactly, never by a hash, and without a call. `code` is called as
  *     RESULT code(wasmaot_vmctx *vmctx, PARAMS...)
  * with the C calling convention; several results come back as an LLVM first-class struct. */
 typedef struct wasmaot_funcref {
@@ -190,6 +190,11 @@ typedef struct wasmaot_module_desc {
      * WASMAOT_CODE_SECTION, and these are the linker's __start_/__stop_ symbols of it (both NULL
      * if the module has none). A fault is a Wasm trap only when its PC is in such a range. */
     const void *code_start, *code_end;
+    /* Type identities: the canonical text of each type of the type section; the runtime stores
+     * wasmaot_intern_type(types[i]) at vmctx + types_offset + 8*i before init. */
+    uint32_t num_types;
+    uint32_t types_offset;
+    const char *const *types;
 } wasmaot_module_desc;
 
 /* The section holding generated code (a C identifier, so linkers define __start_/__stop_). */
@@ -197,9 +202,6 @@ typedef struct wasmaot_module_desc {
 
 /* ---- Called by generated code ---- */
 _Noreturn void wasmaot_trap(int kind);
-/* call_indirect, when the callee record's type pointer is not the call site's: returns if the
- * texts are equal, else traps "indirect call type mismatch". */
-void wasmaot_signature_check(const char *actual, const char *expected);
 /* memory.grow: returns old size in pages, or -1. */
 int32_t wasmaot_memory_grow(wasmaot_vmctx *vmctx, uint32_t delta_pages);
 /* memory.init / data segment copy: traps out of bounds memory access. */
@@ -223,6 +225,10 @@ typedef struct wasmaot_host_func {
     const char *module, *name, *type; /* type as in wasmaot_import_desc */
     void *code;
 } wasmaot_host_func;
+/* The process-wide identity of a canonical type text: equal texts give the same pointer (a copy
+ * the runtime keeps); NULL only when out of memory. Thread-safe. */
+const char *wasmaot_intern_type(const char *text);
+
 /* NULL-terminated (name == NULL) table of every host function the runtime provides. */
 extern const wasmaot_host_func wasmaot_host_funcs[];
 

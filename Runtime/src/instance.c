@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 static _Thread_local char error_buf[512];
@@ -55,6 +56,34 @@ static void memory_delete(wasmaot_memory *m) {
     wasmaot_reservation_unregister(m->base);
     munmap(m->base, WASMAOT_MEMORY_RESERVATION);
     free(m);
+}
+
+/* ---- Type identities: canonical texts interned process-wide (a hash table that only grows) ---- */
+#define TYPE_BUCKETS 1024
+typedef struct interned_type {
+    struct interned_type *next;
+    char text[];
+} interned_type;
+static interned_type *type_buckets[TYPE_BUCKETS];
+static pthread_mutex_t type_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *wasmaot_intern_type(const char *text) {
+    if (!text) return NULL;
+    uint32_t h = 2166136261u;
+    for (const char *p = text; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+    pthread_mutex_lock(&type_lock);
+    interned_type *t = type_buckets[h % TYPE_BUCKETS];
+    while (t && strcmp(t->text, text) != 0) t = t->next;
+    if (!t) {
+        size_t n = strlen(text);
+        if ((t = malloc(sizeof *t + n + 1))) {
+            memcpy(t->text, text, n + 1);
+            t->next = type_buckets[h % TYPE_BUCKETS];
+            type_buckets[h % TYPE_BUCKETS] = t;
+        }
+    }
+    pthread_mutex_unlock(&type_lock);
+    return t ? t->text : NULL;
 }
 
 static wasmaot_table **table_slot(wasmaot_vmctx *vm, const wasmaot_module_desc *d, uint32_t i) {
@@ -108,11 +137,19 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
         if (!t->elems) { err = "table: out of memory"; goto out; }
     }
 
+    /* Type identities call_indirect compares against. */
+    for (uint32_t i = 0; i < d->num_types; i++) {
+        const char *id = wasmaot_intern_type(d->types[i]);
+        if (!id) { err = "out of memory"; goto out; }
+        *(const char **)((char *)vm + d->types_offset + 8 * (size_t)i) = id;
+    }
+
     /* Funcref records of the defined functions (a loop here rather than three stores per function
      * in the generated init, which made init the largest function of big modules). */
     for (uint32_t j = 0; j < d->num_funcs - d->num_imported_funcs; j++) {
         wasmaot_funcref *r = (wasmaot_funcref *)((char *)vm + d->funcrefs_offset + 24 * (size_t)j);
-        r->type = d->funcs[d->num_imported_funcs + j].type;
+        r->type = wasmaot_intern_type(d->funcs[d->num_imported_funcs + j].type);
+        if (!r->type) { err = "out of memory"; goto out; }
         r->code = d->func_code[j];
         r->vmctx = vm;
     }
@@ -134,7 +171,8 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
             goto out;
         }
         wasmaot_funcref *r = &host->host_refs[nrefs++];
-        r->type = im->type;
+        r->type = wasmaot_intern_type(im->type);
+        if (!r->type) { err = "out of memory"; goto out; }
         r->code = h->code;
         r->vmctx = vm;
         *(wasmaot_funcref **)((char *)vm + d->imported_funcs_offset + 8 * (size_t)im->index) = r;
@@ -264,6 +302,7 @@ PIN(wasmaot_module_desc, memory_min_pages, 96); PIN(wasmaot_module_desc, memory_
 PIN(wasmaot_module_desc, num_globals, 112); PIN(wasmaot_module_desc, globals, 120);
 PIN(wasmaot_module_desc, init, 128); PIN(wasmaot_module_desc, wasi_defaults, 136);
 PIN(wasmaot_module_desc, func_c_entry, 144); PIN(wasmaot_module_desc, code_start, 152);
-PIN(wasmaot_module_desc, code_end, 160);
-_Static_assert(sizeof(wasmaot_module_desc) == 168, "module desc size");
+PIN(wasmaot_module_desc, code_end, 160); PIN(wasmaot_module_desc, num_types, 168);
+PIN(wasmaot_module_desc, types_offset, 172); PIN(wasmaot_module_desc, types, 176);
+_Static_assert(sizeof(wasmaot_module_desc) == 184, "module desc size");
 _Static_assert(sizeof(wasmaot_host_func) == 32, "host func entry size");

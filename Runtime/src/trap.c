@@ -32,9 +32,6 @@ sigjmp_buf *wasmaot_trap_set_handler(sigjmp_buf *jb) {
 
 int wasmaot_trap_last_kind(void) { return trap_last_kind; }
 
-void wasmaot_signature_check(const char *actual, const char *expected) {
-    if (!actual || !expected || strcmp(actual, expected) != 0) wasmaot_trap(WASMAOT_TRAP_INDIRECT_CALL_MISMATCH);
-}
 
 /* Async-signal-safe: only write(2), _exit and siglongjmp. */
 _Noreturn void wasmaot_trap(int kind) {

@@ -146,7 +146,7 @@ static const uint8_t data_seg[] = "hello\n";
 
 static void init(wasmaot_vmctx *vm) {
     wasmaot_funcref *self = (wasmaot_funcref *)((char *)vm + OFF_FUNCREFS);
-    self->type = ":";
+    self->type = wasmaot_intern_type(":");
     self->code = (void *)start;
     self->vmctx = vm;
     wasmaot_memory_init(vm, data_seg, 6, STR, 0, 6); /* an active data segment */
@@ -451,11 +451,11 @@ GENERATED static void start(wasmaot_vmctx *vm) {
         say(vm, "in bounds ok\n");
         *(volatile uint8_t *)(vm->mem_base + 2 * 65536) = 1;
     } else if (!strcmp(mode, "sigcheck")) {
-        /* call_indirect's slow path: equal texts at different addresses match, others trap. */
+        /* Type identities: equal texts (at different addresses) give one pointer, others differ. */
         static char same[] = "iI:f";
-        wasmaot_signature_check(same, "iI:f");
-        say(vm, "equal texts match\n");
-        wasmaot_signature_check("iI:f", "iI:F");
+        const char *a = wasmaot_intern_type(same), *b = wasmaot_intern_type("iI:f"), *c = wasmaot_intern_type("iI:F");
+        if (a && a == b && a != same && c && c != a && !strcmp(a, "iI:f")) say(vm, "equal texts match\n");
+        if (a != c) wasmaot_trap(WASMAOT_TRAP_INDIRECT_CALL_MISMATCH);
     } else if (!strcmp(mode, "runtime_stack")) {
         say_num(vm, "depth", runtime_recursion(0));
     } else if (!strcmp(mode, "runtime_oob")) {

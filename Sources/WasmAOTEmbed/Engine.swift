@@ -150,8 +150,9 @@ public final class Engine: @unchecked Sendable {
             throw EmbedError("host function type \(type) is not supported (at most one result)")
         }
         let record = UnsafeMutablePointer<wasmaot_funcref>.allocate(capacity: 1)
-        // The record's type text lives as long as the record (host functions are never freed).
-        record.initialize(to: wasmaot_funcref(type: UnsafePointer(strdup(type)), code: code, vmctx: nil))
+        // The type's process-wide identity, what call_indirect compares (wasmaot_intern_type).
+        guard let id = symbols.internType(type) else { throw EmbedError("out of memory") }
+        record.initialize(to: wasmaot_funcref(type: id, code: code, vmctx: nil))
         return .function(Function(record: record, type: type, cEntry: code))
     }
 }

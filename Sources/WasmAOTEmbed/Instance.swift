@@ -78,27 +78,27 @@ public final class Instance: @unchecked Sendable {
             // Bound by the runtime to one of its host functions — which it matched by C string, so
             // only if the names hold no NUL byte ("fd_write\0x" is not "fd_write").
             let exactNames = String(cString: imp.module) == moduleName && String(cString: imp.name) == name
-            if imp.kind == 0, exactNames, slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutableRawPointer?.self).pointee != nil { continue }
+            if imp.kind == UInt32(WASMAOT_EXTERN_FUNC), exactNames, slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutableRawPointer?.self).pointee != nil { continue }
             guard let provided = resolve(moduleName, name) else {
                 throw EmbedError("unknown import \(moduleName).\(name)")
             }
-            switch (imp.kind, provided) {
-            case (0, .function(let f)):
+            switch (Int(imp.kind), provided) {
+            case (Int(WASMAOT_EXTERN_FUNC), .function(let f)):
                 guard f.type == type else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
                 slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_funcref>?.self).pointee = f.record
-            case (1, .table(let t, let kind)):
-                let wanted: UInt32 = type == "e" ? 1 : 0
+            case (Int(WASMAOT_EXTERN_TABLE), .table(let t, let kind)):
+                let wanted = UInt32(type == "e" ? WASMAOT_REF_EXTERN : WASMAOT_REF_FUNC)
                 guard kind == wanted, limitsMatch(UInt64(t.pointee.size), t.pointee.max == UInt32.max ? nil : UInt64(t.pointee.max), imp.min, imp.max) else {
                     throw EmbedError("incompatible import type for \(moduleName).\(name)")
                 }
                 slot(d.tables_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_table>?.self).pointee = t
-            case (2, .memory(let m)):
+            case (Int(WASMAOT_EXTERN_MEMORY), .memory(let m)):
                 guard limitsMatch(m.pointee.size / 65536, m.pointee.max_pages, imp.min, imp.max) else {
                     throw EmbedError("incompatible import type for \(moduleName).\(name)")
                 }
                 vmctx.pointee.memory = m
                 vmctx.pointee.mem_base = m.pointee.base
-            case (3, .global(let cell, let gtype)):
+            case (Int(WASMAOT_EXTERN_GLOBAL), .global(let cell, let gtype)):
                 guard gtype == type else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
                 slot(d.globals[Int(imp.index)].offset, UnsafeMutableRawPointer?.self).pointee = cell
             default:
@@ -128,12 +128,12 @@ public final class Instance: @unchecked Sendable {
         for (i, export) in module.wasm.exports.enumerated() where Array(export.name.utf8) == wanted {
             let e = d.exports[i]
             switch e.kind {
-            case 0: return .function(function(e.index))
-            case 1:
+            case UInt32(WASMAOT_EXTERN_FUNC): return .function(function(e.index))
+            case UInt32(WASMAOT_EXTERN_TABLE):
                 let t = slot(d.tables_offset + 8 * e.index, UnsafeMutablePointer<wasmaot_table>.self).pointee
                 return .table(t, elementKind: d.tables[Int(e.index)].elem_kind)
-            case 2: return .memory(vmctx.pointee.memory)
-            case 3:
+            case UInt32(WASMAOT_EXTERN_MEMORY): return .memory(vmctx.pointee.memory)
+            case UInt32(WASMAOT_EXTERN_GLOBAL):
                 let g = d.globals[Int(e.index)]
                 let cell = g.imported != 0
                     ? slot(g.offset, UnsafeMutableRawPointer.self).pointee

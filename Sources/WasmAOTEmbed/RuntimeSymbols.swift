@@ -10,6 +10,7 @@ struct RuntimeSymbols: @unchecked Sendable {
     typealias HostFunction = @convention(c) (UnsafePointer<CChar>?, wasmaot_host_callback?, UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?
     typealias Void0 = @convention(c) () -> Void
     typealias StackLimit = @convention(c) () -> UInt
+    typealias InternType = @convention(c) (UnsafePointer<CChar>?) -> UnsafePointer<CChar>?
 
     let instanceNew: InstanceNew
     let invoke: Invoke
@@ -17,6 +18,7 @@ struct RuntimeSymbols: @unchecked Sendable {
     let hostFunction: HostFunction
     let prepareThread: Void0
     let stackLimit: StackLimit
+    let internType: InternType
 
     private static let cache = NSLock()
     nonisolated(unsafe) private static var loaded: [String: RuntimeSymbols] = [:]
@@ -38,7 +40,8 @@ struct RuntimeSymbols: @unchecked Sendable {
             initialize: try symbol("wasmaot_embed_init", Init.self),
             hostFunction: try symbol("wasmaot_embed_host_function", HostFunction.self),
             prepareThread: try symbol("wasmaot_embed_prepare_thread", Void0.self),
-            stackLimit: try symbol("wasmaot_embed_stack_limit", StackLimit.self))
+            stackLimit: try symbol("wasmaot_embed_stack_limit", StackLimit.self),
+            internType: try symbol("wasmaot_intern_type", InternType.self))
         loaded[path] = symbols
         return symbols
     }

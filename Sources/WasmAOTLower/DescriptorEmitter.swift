@@ -8,7 +8,9 @@ import WasmTypes
 /// Runtime/include/wasmaot_rt.h (LLVM's natural struct layout equals the C layout here).
 struct DescriptorEmitter {
     static let abiVersion = Int(WASMAOT_ABI_VERSION)
-    static let externFunc = 0, externTable = 1, externMemory = 2, externGlobal = 3
+    /// wasmaot_rt.h's WASMAOT_EXTERN_* (the runtime's own numbers, not copies).
+    static let externFunc = Int(WASMAOT_EXTERN_FUNC), externTable = Int(WASMAOT_EXTERN_TABLE)
+    static let externMemory = Int(WASMAOT_EXTERN_MEMORY), externGlobal = Int(WASMAOT_EXTERN_GLOBAL)
 
     let m: ModuleContext
     let initFunction: LLVMValueRef
@@ -89,6 +91,8 @@ struct DescriptorEmitter {
             initFunction, ir.cString(wasiDefaults),
             ir.constArrayGlobal(ir.ptr, cEntries(), name: "func_c_entry"),
             sectionBound("__start_"), sectionBound("__stop_"),
+            ir.c32(wasm.types.count), ir.c32(m.layout.typeIDs),
+            ir.constArrayGlobal(ir.ptr, wasm.types.map { m.canonicalType(Signature.text($0)) }, name: "types"),
         ]
         let descriptor = ir.constStruct(fields)
         let global = LLVMAddGlobal(ir.module, LLVMTypeOf(descriptor), "wasmaot_module")!

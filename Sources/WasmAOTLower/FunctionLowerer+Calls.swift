@@ -58,17 +58,12 @@ extension FunctionLowerer {
         }
         let record = ir.load(ir.ptr, tableSlot(table, index, outOfBounds: TrapKind.undefinedElement))
         trapIf(LLVMBuildIsNull(ir.builder, record, "")!, TrapKind.uninitializedElement)
-        // Exact type identity: the same string object (a callee of this module), else the same
-        // text (wasmaot_signature_check traps otherwise); never a hash that could collide.
+        // Exact type identity: records and the vmctx hold interned type texts (wasmaot_intern_type),
+        // equal exactly when the types are, in any module; never a hash that could collide.
         let actual = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefType))
-        let expected = m.canonicalType(Signature.text(ft))
-        let slow = newBlock("sigcheck"), matched = newBlock("sigok")
-        setUnlikelyFirst(LLVMBuildCondBr(ir.builder, LLVMBuildICmp(ir.builder, LLVMIntNE, actual, expected, "")!, slow, matched)!)
-        LLVMPositionBuilderAtEnd(ir.builder, slow)
-        let check = m.runtimeFunction("wasmaot_signature_check", ir.void, [ir.ptr, ir.ptr])
-        ir.call(check.1, check.0, [actual, expected])
-        LLVMBuildBr(ir.builder, matched)
-        LLVMPositionBuilderAtEnd(ir.builder, matched)
+        let expected = ir.load(ir.ptr, ir.gep(vmctx, m.layout.typeID(Int(typeIndex))))
+        ir.markInvariant(expected)
+        trapIf(LLVMBuildICmp(ir.builder, LLVMIntNE, actual, expected, "")!, TrapKind.indirectCallMismatch)
         let result = callThroughRecord(record, m.llvmFunctionTypes[Int(typeIndex)], args)
         pushResults(ft.results, result)
     }

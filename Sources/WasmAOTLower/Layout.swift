@@ -29,6 +29,7 @@ struct VMContextLayout {
     let importedGlobals: Int
     let definedGlobals: Int
     let funcrefs: Int
+    let typeIDs: Int             // interned type identity per type index (wasmaot_intern_type)
     let dataLengths: Int
     let elementSegments: [Int]   // offset of each segment: u32 length, then 8-byte items
     let size: Int
@@ -45,6 +46,7 @@ struct VMContextLayout {
         importedGlobals = take(8 * module.importedGlobalCount)
         definedGlobals = take(16 * (module.globals.count - module.importedGlobalCount), align: 16)
         funcrefs = take(Self.funcrefSize * module.definedFunctionCount)
+        typeIDs = take(8 * module.types.count)
         dataLengths = take(4 * module.data.count)
         elementSegments = module.elements.map { take(8 + 8 * $0.initializer.count) }
         size = (cursor + 15) / 16 * 16
@@ -56,5 +58,6 @@ struct VMContextLayout {
     func definedGlobal(_ index: Int) -> Int { definedGlobals + 16 * index }
     func funcref(_ definedIndex: Int) -> Int { funcrefs + Self.funcrefSize * definedIndex }
     func dataLength(_ index: Int) -> Int { dataLengths + 4 * index }
+    func typeID(_ index: Int) -> Int { typeIDs + 8 * index }
 }
 

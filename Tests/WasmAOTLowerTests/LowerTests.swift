@@ -127,9 +127,9 @@ final class LowerTests: XCTestCase {
                 (call_indirect $t (type $pair) (local.get 0)) (drop)))
             """)
         XCTAssertTrue(text.contains("{ i32, i64 }"), text)
-        // Exact type identity: the record's type pointer against the module's string for the
-        // type, the runtime's text comparison otherwise — no 64-bit hash.
-        XCTAssertTrue(text.contains("@wasmaot_signature_check(ptr"), "signature check: \(text)")
+        // Exact type identity: the record's interned type against the vmctx's for the type index
+        // (the descriptor lists the canonical texts) — no 64-bit hash, no call.
+        XCTAssertTrue(text.contains("@wasmaot_trap(i32 7)"), "signature mismatch check")
         XCTAssertTrue(text.contains("@\"wasmaot_type.:iI\""), text)
         XCTAssertTrue(text.contains("@wasmaot_table_grow"), text)
     }
