@@ -1,6 +1,5 @@
 // llvm-c headers of LLVM 19 (include path given by Package.swift).
 #include <llvm-c/Core.h>
-#include <llvm-c/Comdat.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>

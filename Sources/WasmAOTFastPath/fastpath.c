@@ -282,8 +282,7 @@ long wafp__read_small(const char *path, char *buf, size_t size) {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return -1;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
-        (st.st_mode & (S_IWGRP | S_IWOTH))) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || wafp__untrusted(&st, NULL, 0)) {
         close(fd);
         return -1;
     }

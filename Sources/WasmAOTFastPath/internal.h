@@ -8,6 +8,9 @@
 
 int wafp__stamp_equal(const wafp_stamp *a, const wafp_stamp *b);
 uint64_t wafp__fnv_string(uint64_t h, const char *s);
+struct stat;
+/// The cache's trust rule on a stat result (trust.c): NULL if trusted, else the problem.
+const char *wafp__untrusted(const struct stat *st, char *detail, size_t size);
 const char *wafp__runtime_dir_env(void);
 __attribute__((format(printf, 4, 5))) int wafp__append(char *buf, size_t size, size_t *len, const char *fmt, ...);
 /// "TAG <stamp of path> PATH\n"; -1 if `path` cannot be stat'ed or holds a newline.

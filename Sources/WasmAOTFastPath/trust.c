@@ -1,5 +1,6 @@
 // The cache's trust rule, one definition for the compiler (ArtifactCache) and the launcher.
 #include "wasmaot_fastpath.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,23 +9,30 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-int wafp_trusted(const char *path, int follow, char *why, size_t size) {
-    struct stat st;
-    if ((follow ? stat(path, &st) : lstat(path, &st)) != 0) return -1;
+/// The rule itself, on a stat result: NULL if trusted, else what is wrong (detail: mode or uid).
+const char *wafp__untrusted(const struct stat *stp, char *detail, size_t size) {
+    const struct stat st = *stp;
     uid_t me = geteuid();
     const char *problem = NULL;
-    char detail[96] = "";
     if (S_ISLNK(st.st_mode)) {
         problem = "is a symbolic link";
     } else if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
         problem = "is neither a directory nor a regular file";
     } else if (st.st_uid != me && st.st_uid != 0) {
         problem = "is owned by another user";
-        snprintf(detail, sizeof detail, " (uid %u, not %u)", (unsigned)st.st_uid, (unsigned)me);
+        if (detail) snprintf(detail, size, " (uid %u, not %u)", (unsigned)st.st_uid, (unsigned)me);
     } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
         problem = (st.st_mode & S_IWOTH) ? "is writable by others" : "is writable by its group";
-        snprintf(detail, sizeof detail, " (mode %04o; fix: chmod go-w)", (unsigned)(st.st_mode & 07777));
+        if (detail) snprintf(detail, size, " (mode %04o; fix: chmod go-w)", (unsigned)(st.st_mode & 07777));
     }
+    return problem;
+}
+
+int wafp_trusted(const char *path, int follow, char *why, size_t size) {
+    struct stat st;
+    if ((follow ? stat(path, &st) : lstat(path, &st)) != 0) return -1;
+    char detail[96] = "";
+    const char *problem = wafp__untrusted(&st, detail, sizeof detail);
     if (!problem) return 0;
     if (why && size) {
         snprintf(why, size, "%s %s%s: refusing it, another user could plant an artifact there that wasmaot would run",

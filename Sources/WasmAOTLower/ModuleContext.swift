@@ -36,18 +36,12 @@ final class ModuleContext {
         return fn
     }()
 
-    /// The module's one string object for canonical type `text` (Signature.text): funcref
-    /// records, function descriptors and call_indirect sites all point at it, so call_indirect
-    /// matches a callee of the same module by pointer. A comdat constant, so that every partition's
-    /// copy is the same object in the linked executable or shared object.
+    /// The partition's string constant for canonical type `text` (Signature.text), one per type, for
+    /// the descriptor's function, import and type lists (the runtime interns them: identity does
+    /// not depend on which object the string is in).
     func canonicalType(_ text: String) -> LLVMValueRef {
         if let g = typeTexts[text] { return g }
-        let name = "wasmaot_type.\(text)"
-        let g = ir.cString(text, name: name)
-        LLVMSetLinkage(g, LLVMLinkOnceODRLinkage)
-        LLVMSetVisibility(g, LLVMHiddenVisibility)
-        LLVMSetUnnamedAddress(g, LLVMNoUnnamedAddr)
-        LLVMSetComdat(g, LLVMGetOrInsertComdat(ir.module, name))
+        let g = ir.cString(text, name: "wasmaot_type.\(text)")
         typeTexts[text] = g
         return g
     }
