@@ -82,7 +82,7 @@ let package = Package(
                                                       .product(name: "WasmParser", package: "WasmKit")],
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // The official spec-test (.wast) runner, over the embedding API.
-        .target(name: "WasmAOTSpec", dependencies: ["WasmAOTEmbed", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit"),
+        .target(name: "WasmAOTSpec", dependencies: ["WasmAOTCore", "WasmAOTEmbed", "WasmAOTCodegen", .product(name: "WAT", package: "WasmKit"),
                                                      .product(name: "WasmParser", package: "WasmKit")],
                 swiftSettings: llvmSwift, linkerSettings: llvmLink),
         // Content-addressed artifact store (`wasmaot run`, `wasmaot cache`, the OCI handler).
@@ -119,7 +119,7 @@ let package = Package(
                     swiftSettings: llvmSwift, linkerSettings: llvmLink + llvmDynamic),
         .testTarget(name: "WasmAOTEmbedTests", dependencies: ["WasmAOTEmbed", .product(name: "WAT", package: "WasmKit")],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink + llvmDynamic),
-        .testTarget(name: "SpecTests", dependencies: ["wasmaot", "wasmaot-compiler", "WasmAOTSpec", "WasmAOTEmbed", "WasmAOTCodegen"],
+        .testTarget(name: "SpecTests", dependencies: ["wasmaot", "wasmaot-compiler", "WasmAOTSpec", "WasmAOTEmbed", "WasmAOTCodegen", "WasmAOTCore"],
                     swiftSettings: llvmSwift, linkerSettings: llvmLink + llvmDynamic),
         .testTarget(name: "WasmAOTCacheTests", dependencies: ["WasmAOTCache"]),
         .testTarget(name: "EndToEndTests", dependencies: ["wasmaot", "wasmaot-compiler", .product(name: "WAT", package: "WasmKit")], exclude: ["Fixtures"]),

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 6u
+#define WASMAOT_ABI_VERSION 7u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -38,7 +38,9 @@ typedef enum wasmaot_trap_kind {
     WASMAOT_TRAP_INDIRECT_CALL_MISMATCH = 7,/* "indirect call type mismatch" */
     WASMAOT_TRAP_STACK_EXHAUSTED = 8,       /* "call stack exhausted" */
     WASMAOT_TRAP_TABLE_OOB = 9,             /* "out of bounds table access" */
-    WASMAOT_TRAP_COUNT = 10
+    WASMAOT_TRAP_NULL_FUNC_REF = 10,        /* "null function reference" (call_ref, return_call_ref) */
+    WASMAOT_TRAP_NULL_REF = 11,             /* "null reference" (ref.as_non_null) */
+    WASMAOT_TRAP_COUNT = 12
 } wasmaot_trap_kind;
 
 const char *wasmaot_trap_message(int kind);
@@ -57,6 +59,8 @@ static inline const char *wasmaot_trap_text(int kind) {
         [WASMAOT_TRAP_INDIRECT_CALL_MISMATCH] = "indirect call type mismatch",
         [WASMAOT_TRAP_STACK_EXHAUSTED] = "call stack exhausted",
         [WASMAOT_TRAP_TABLE_OOB] = "out of bounds table access",
+        [WASMAOT_TRAP_NULL_FUNC_REF] = "null function reference",
+        [WASMAOT_TRAP_NULL_REF] = "null reference",
     };
     return kind >= 0 && kind < WASMAOT_TRAP_COUNT && text[kind] ? text[kind] : "unknown trap";
 }
@@ -113,8 +117,10 @@ typedef struct wasmaot_import_desc {
     uint32_t kind;  /* WASMAOT_EXTERN_* */
     uint32_t index; /* index among imports of this kind (= index in the module's index space) */
     /* Canonical type text: functions "PARAMS:RESULTS" with one letter per value type
-     * (i=i32 I=i64 f=f32 F=f64 r=funcref e=externref v=v128), e.g. "iii:i"; globals "i" or "mi"
-     * (m = mutable); tables "r" / "e" ; memories "". */
+     * (i=i32 I=i64 f=f32 F=f64 r=function reference e=extern reference v=v128), e.g. "iii:i"; globals
+     * "i" or "mi" (m = mutable); tables "r" / "e" ; memories "". A text with typed references
+     * (non-nullable, concrete, bottom) continues with ';' and one token per reference (see
+     * Sources/WasmAOTCore/Signature.swift): the letters before ';' are all a C call needs. */
     const char *type;
     uint64_t min, max; /* tables/memories: declared limits (max = UINT64_MAX if none) */
 } wasmaot_import_desc;
@@ -129,6 +135,7 @@ typedef struct wasmaot_table_desc {
     uint32_t elem_kind; /* WASMAOT_REF_* */
     uint32_t imported;
     uint64_t min, max;  /* max = UINT64_MAX if none */
+    const char *type;   /* element type text, as for table imports ("r", "r;?{i:i}"): tables link only to equal types */
 } wasmaot_table_desc;
 
 typedef struct wasmaot_func_desc {

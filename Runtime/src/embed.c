@@ -39,12 +39,12 @@ static ffi_type *ffi_type_of(char letter) {
     }
 }
 
-/* Splits "PARAMS:RESULTS". */
+/* Splits "PARAMS:RESULTS[;DETAIL]" (one letter per value before the detail of typed references). */
 static void split_type(const char *type, size_t *nparams, const char **results, size_t *nresults) {
     const char *colon = strchr(type, ':');
-    *nparams = colon ? (size_t)(colon - type) : strlen(type);
+    *nparams = colon ? (size_t)(colon - type) : strcspn(type, ";");
     *results = colon ? colon + 1 : "";
-    *nresults = strlen(*results);
+    *nresults = strcspn(*results, ";");
 }
 
 static int call_with_landing_pad(ffi_cif *cif, void *code, void *ret, void **args) {

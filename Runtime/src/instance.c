@@ -288,7 +288,7 @@ PIN(wasmaot_import_desc, type, 24);
 PIN(wasmaot_import_desc, min, 32); PIN(wasmaot_import_desc, max, 40);
 _Static_assert(sizeof(wasmaot_import_desc) == 48, "import desc size");
 _Static_assert(sizeof(wasmaot_export_desc) == 16, "export desc size");
-PIN(wasmaot_table_desc, min, 8); _Static_assert(sizeof(wasmaot_table_desc) == 24, "table desc size");
+PIN(wasmaot_table_desc, min, 8); PIN(wasmaot_table_desc, type, 24); _Static_assert(sizeof(wasmaot_table_desc) == 32, "table desc size");
 _Static_assert(sizeof(wasmaot_func_desc) == 8, "func desc size");
 PIN(wasmaot_global_desc, imported, 8); PIN(wasmaot_global_desc, offset, 12);
 PIN(wasmaot_module_desc, num_imports, 8); PIN(wasmaot_module_desc, imports, 16);

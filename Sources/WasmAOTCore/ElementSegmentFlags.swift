@@ -3,28 +3,33 @@
 /// element section WasmKit has accepted and throws at the first other value — as the spec's own
 /// decoder does ("malformed elements segment kind").
 enum ElementSegmentFlags {
-    /// `start`: offset of the section's id byte (9).
-    static func check(_ bytes: [UInt8], sectionStart start: Int) throws(CompileError) {
+    /// `start`: offset of the section's id byte (9). Returns each segment's flags (as far as the
+    /// walk got).
+    @discardableResult
+    static func check(_ bytes: [UInt8], sectionStart start: Int) throws(CompileError) -> [UInt32] {
         var r = Reader(bytes: bytes, position: start)
-        guard r.byte() == 9, let size = r.u32() else { return }
+        var all: [UInt32] = []
+        guard r.byte() == 9, let size = r.u32() else { return all }
         let end = r.position + Int(size)
-        guard end <= bytes.count, let count = r.u32() else { return }
+        guard end <= bytes.count, let count = r.u32() else { return all }
         for _ in 0..<count {
             let at = r.position
-            guard let flags = r.u32() else { return }
+            guard let flags = r.u32() else { return all }
             guard flags <= 7 else {
                 throw CompileError("malformed elements segment kind (flags \(flags), expected 0-7)", offset: at)
             }
             let passive = flags & 1 != 0, explicitTable = flags & 2 != 0, expressions = flags & 4 != 0
-            if !passive && explicitTable { guard r.u32() != nil else { return } }   // table index
-            if !passive { guard r.skipConstExpr() else { return } }                 // offset
-            if passive || explicitTable { guard r.byte() != nil else { return } }   // elemkind / reftype
-            guard let n = r.u32() else { return }
+            if !passive && explicitTable { guard r.u32() != nil else { return all } }   // table index
+            if !passive { guard r.skipConstExpr() else { return all } }                 // offset
+            if passive || explicitTable { guard r.byte() != nil else { return all } }   // elemkind / reftype
+            guard let n = r.u32() else { return all }
             for _ in 0..<n {
-                guard expressions ? r.skipConstExpr() : r.u32() != nil else { return }
+                guard expressions ? r.skipConstExpr() : r.u32() != nil else { return all }
             }
-            guard r.position <= end else { return }
+            all.append(flags)
+            guard r.position <= end else { return all }
         }
+        return all
     }
 
     struct Reader {

@@ -2,11 +2,22 @@ import Foundation
 import WasmParser
 import WasmTypes
 
+/// Which edition of the core spec a module is validated against. Wasm 3.0 (the default) is a
+/// superset except for a few rules it relaxed — constant expressions may read any earlier
+/// immutable global and use `i32/i64.add/sub/mul` — which the Wasm 2.0 suite still asserts.
+public enum WasmStandard: String, Sendable, CaseIterable {
+    case wasm2 = "2.0"
+    case wasm3 = "3.0"
+}
+
 /// A decoded and module-level-validated Wasm module, with the index spaces resolved
 /// (imports first, then definitions), ready for lowering. Function bodies are validated
 /// during lowering (one pass, one stack).
 public struct WasmModule: Sendable {
     public var types: [FunctionType] = []
+    /// Canonical text of each type (Signature): the identity `call_indirect`, `call_ref` casts and
+    /// linking compare, and the equivalence of concrete reference types.
+    public var typeTexts: [String] = []
     public var imports: [Import] = []
     /// Type index of every function (imported first).
     public var functionTypeIndices: [UInt32] = []
@@ -19,11 +30,16 @@ public struct WasmModule: Sendable {
     public var importedMemoryCount = 0
     public var globals: [GlobalType] = []
     public var importedGlobalCount = 0
+    /// Initializers of the defined tables (index - importedTableCount); nil: null references.
+    public var tableInitializers: [ConstExpression?] = []
     /// Initializers of the defined globals (index - importedGlobalCount).
     public var globalInitializers: [ConstExpression] = []
     public var exports: [Export] = []
     public var start: UInt32?
     public var elements: [ElementSegment] = []
+    /// Each element segment's reference type (for segments of function indices `(ref func)`
+    /// under Wasm 3.0 rules, where WasmKit says funcref).
+    public var elementTypes: [ReferenceType] = []
     public var data: [DataSegment] = []
     public var dataCount: UInt32?
     /// Functions that `ref.func` may name inside bodies (C.refs of the spec).
@@ -35,6 +51,9 @@ public struct WasmModule: Sendable {
     /// proposal when a function body fails to decode (`UnsupportedProposal.diagnose`).
     public var bytes: [UInt8] = []
 
+    /// The validation rules applied (where Wasm 3.0 relaxed a 2.0 rule).
+    public var standard: WasmStandard = .wasm3
+
     public init() {}
 
     public var definedFunctionCount: Int { functionTypeIndices.count - importedFunctionCount }
@@ -44,14 +63,14 @@ public struct WasmModule: Sendable {
     }
 
     /// Features accepted by the decoder: Wasm 2.0 minus SIMD (SIMD lands in a later issue).
-    public static let features: WasmFeatureSet = [.referenceTypes]
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences]
 
     /// Decodes and validates everything except function bodies.
-    public static func decode(bytes: [UInt8]) throws(CompileError) -> WasmModule {
+    public static func decode(bytes: [UInt8], standard: WasmStandard = .wasm3) throws(CompileError) -> WasmModule {
         var bytes = bytes
         while true {
             let module: WasmModule
-            do { module = try decodeOnce(bytes) } catch { throw namingUnsupported(error, bytes) }
+            do { module = try decodeOnce(bytes, standard: standard) } catch { throw namingUnsupported(error, bytes) }
             // WasmKit 0.4.2 reads the 0xFC prefix's sub-opcode as one byte, but it is a u32 LEB
             // and may be encoded overlong (`fc 80 00`). Rewrite such spots to the same number of
             // bytes, `01 … fc 00` (nops before the canonical form), and decode again.
@@ -100,8 +119,9 @@ public struct WasmModule: Sendable {
         return named
     }
 
-    static func decodeOnce(_ bytes: [UInt8]) throws(CompileError) -> WasmModule {
+    static func decodeOnce(_ bytes: [UInt8], standard: WasmStandard) throws(CompileError) -> WasmModule {
         var module = WasmModule()
+        module.standard = standard
         module.bytes = bytes
         var parser = Parser(bytes: bytes, features: features)
         var functionSection: [UInt32]? = nil
@@ -134,8 +154,13 @@ public struct WasmModule: Sendable {
                 case .exportSection(let exports): module.exports = exports
                 case .startSection(let start): module.start = start
                 case .elementSection(let elements):
-                    try ElementSegmentFlags.check(bytes, sectionStart: sectionStart)
+                    let flags = try ElementSegmentFlags.check(bytes, sectionStart: sectionStart)
                     module.elements = elements
+                    // Wasm 3.0: a segment of function indices (flags 0-3) has type (ref func).
+                    module.elementTypes = elements.enumerated().map { i, segment in
+                        standard == .wasm3 && i < flags.count && flags[i] & 4 == 0 && segment.type == .funcRef
+                            ? ReferenceType(isNullable: false, heapType: .funcRef) : segment.type
+                    }
                 case .codeSection(let codes): codeSection = codes
                 case .dataSection(let data): module.data = data
                 case .dataCount(let count): module.dataCount = count
@@ -176,8 +201,10 @@ public struct WasmModule: Sendable {
             }
         }
         module.functionTypeIndices += functions
+        module.typeTexts = canonicalTexts(module.types)
         module.codes = codes
         module.tables += definedTables.map(\.type)
+        module.tableInitializers = definedTables.map(\.initializer)
         module.memories += definedMemories.map(\.type)
         module.globals += definedGlobals.map(\.type)
         module.globalInitializers = definedGlobals.map(\.initializer)

@@ -28,10 +28,25 @@ struct ModuleValidator {
         }
     }
 
+    /// A concrete reference names a type of the type section (in the type section itself: an
+    /// earlier type or the type being defined, as each type is its own recursion group).
+    func checkValueType(_ t: ValueType, typeLimit: Int? = nil) throws(CompileError) {
+        if case .ref(let r) = t, case .concrete(let i) = r.heapType, Int(i) >= (typeLimit ?? module.types.count) {
+            throw CompileError("unknown type \(i)")
+        }
+    }
+
     func validate() throws(CompileError) {
         for (i, typeIndex) in module.functionTypeIndices.enumerated() where Int(typeIndex) >= module.types.count {
             throw CompileError("unknown type \(typeIndex)", function: UInt32(i))
         }
+        for (i, type) in module.types.enumerated() {
+            for t in type.parameters + type.results { try checkValueType(t, typeLimit: i + 1) }
+        }
+        for global in module.globals { try checkValueType(global.valueType) }
+        for table in module.tables { try checkValueType(.ref(table.elementType)) }
+        for type in module.elementTypes { try checkValueType(.ref(type)) }
+        for code in module.codes { for t in code.locals { try checkValueType(t) } }
         try checkSupportedTypes()
         for table in module.tables {
             try checkLimits(table.limits, bound: UInt64(UInt32.max), what: "table")
@@ -45,12 +60,20 @@ struct ModuleValidator {
             if let max = memory.max, max > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
             if let max = memory.max, memory.min > max { throw CompileError("size minimum must not be greater than maximum") }
         }
-        for table in definedTables where table.initializer != nil {
-            throw CompileError("table initializers are not supported")
+        for (i, table) in definedTables.enumerated() {
+            let type = ValueType.ref(table.type.elementType)
+            if let initializer = table.initializer {
+                // Tables come before globals: their initializers see the imported globals only.
+                try checkConstant(initializer, type: type, visibleGlobals: module.importedGlobalCount)
+            } else if !WasmModule.isDefaultable(type) {
+                // A table of non-nullable references needs an initializer for its elements.
+                throw CompileError("type mismatch: table \(module.importedTableCount + i) of \(UnsupportedProposal.typeName(type)) needs an initializer")
+            }
         }
         for (i, initializer) in module.globalInitializers.enumerated() {
             let type = module.globals[module.importedGlobalCount + i].valueType
-            try checkConstant(initializer, type: type)
+            // A global's initializer sees the globals before it (imported and defined).
+            try checkConstant(initializer, type: type, visibleGlobals: module.importedGlobalCount + i)
         }
         // Names are byte strings: Swift's String equality would merge canonically equivalent
         // Unicode spellings ("Å" vs "A\u{30A}") that Wasm keeps apart.
@@ -70,13 +93,13 @@ struct ModuleValidator {
             let type = module.functionType(ofFunction: start)
             if !type.parameters.isEmpty || !type.results.isEmpty { throw CompileError("start function") }
         }
-        for segment in module.elements {
-            let refType = ValueType.ref(segment.type)
+        for (k, segment) in module.elements.enumerated() {
+            let refType = ValueType.ref(module.elementTypes[k])
             for expression in segment.initializer { try checkConstant(expression, type: refType) }
             if case .active(let table, let offset) = segment.mode {
                 try checkIndex(table, module.tables.count, "table")
                 try checkConstant(offset, type: .i32)
-                if module.tables[Int(table)].elementType != segment.type { throw CompileError("type mismatch") }
+                if !module.isSubtype(refType, of: .ref(module.tables[Int(table)].elementType)) { throw CompileError("type mismatch") }
             }
         }
         for segment in module.data {
@@ -100,28 +123,44 @@ struct ModuleValidator {
         }
     }
 
-    /// Constant expressions of Wasm 2.0: one constant, `ref.null`, `ref.func` or `global.get` of
-    /// an imported immutable global.
-    func checkConstant(_ expression: ConstExpression, type: ValueType) throws(CompileError) {
+    /// Constant expressions of Wasm 3.0 without GC: constants, `ref.null`, `ref.func`,
+    /// `global.get` of an immutable global among the first `visibleGlobals` (a global's own
+    /// initializer sees only the globals before it), and the extended-constant arithmetic
+    /// `i32/i64.add/sub/mul`. Under Wasm 2.0 rules: no arithmetic, imported globals only.
+    func checkConstant(_ expression: ConstExpression, type: ValueType, visibleGlobals: Int? = nil) throws(CompileError) {
         var stack: [ValueType] = []
+        let extended = module.standard != .wasm2
+        func binary(_ t: ValueType) throws(CompileError) {
+            guard stack.count >= 2, stack[stack.count - 1] == t, stack[stack.count - 2] == t else {
+                throw CompileError("type mismatch")
+            }
+            stack.removeLast()
+        }
         for instruction in expression {
             switch instruction {
             case .i32Const: stack.append(.i32)
             case .i64Const: stack.append(.i64)
             case .f32Const: stack.append(.f32)
             case .f64Const: stack.append(.f64)
+            case .binary(.i32Add), .binary(.i32Sub), .binary(.i32Mul):
+                guard extended else { throw CompileError("constant expression required") }
+                try binary(.i32)
+            case .binary(.i64Add), .binary(.i64Sub), .binary(.i64Mul):
+                guard extended else { throw CompileError("constant expression required") }
+                try binary(.i64)
             case .refNull(let heap):
-                guard case .abstract(let abstract) = heap, abstract == .funcRef || abstract == .externRef else {
-                    throw CompileError("unsupported reference type")
+                let type = ValueType.ref(ReferenceType(isNullable: true, heapType: heap))
+                try checkValueType(type)
+                if let feature = UnsupportedProposal.feature(of: type) {
+                    throw UnsupportedProposal.error(feature, "ref.null \(UnsupportedProposal.typeName(type))")
                 }
-                stack.append(.ref(ReferenceType(isNullable: true, heapType: heap)))
+                stack.append(type)
             case .refFunc(let index):
                 try checkIndex(index, module.functionTypeIndices.count, "function")
-                stack.append(.ref(.funcRef))
+                stack.append(.ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: module.functionTypeIndices[Int(index)]))))
             case .globalGet(let index):
-                guard Int(index) < module.importedGlobalCount else {
-                    throw CompileError(Int(index) < module.globals.count ? "constant expression required" : "unknown global \(index)")
-                }
+                // Wasm 2.0: imported globals only.
+                try checkIndex(index, extended ? visibleGlobals ?? module.globals.count : module.importedGlobalCount, "global")
                 let global = module.globals[Int(index)]
                 if global.mutability == .variable { throw CompileError("constant expression required") }
                 stack.append(global.valueType)
@@ -129,7 +168,7 @@ struct ModuleValidator {
             default: throw CompileError("constant expression required")
             }
         }
-        guard stack == [type] else { throw CompileError("type mismatch") }
+        guard stack.count == 1, module.isSubtype(stack[0], of: type) else { throw CompileError("type mismatch") }
     }
 
     static func collectDeclaredReferences(_ module: WasmModule) -> Set<UInt32> {

@@ -43,10 +43,9 @@ public enum UnsupportedProposal {
 
     public static func feature(of ref: ReferenceType) -> WasmFeatureSet.Feature? {
         switch ref.heapType {
-        case .abstract(.funcRef), .abstract(.externRef): return ref.isNullable ? nil : .functionReferences
+        case .abstract(.funcRef), .abstract(.externRef), .abstract(.noFunc), .abstract(.noExtern), .concrete: return nil
         case .abstract(.exnRef), .abstract(.noExn): return .exceptionHandling
         case .abstract: return .gc
-        case .concrete: return .functionReferences
         }
     }
 
@@ -56,7 +55,6 @@ public enum UnsupportedProposal {
         switch instruction {
         case .throw, .throwRef, .tryTable: return .exceptionHandling
         case .returnCall, .returnCallIndirect, .returnCallRef: return .tailCall
-        case .callRef, .refAsNonNull, .brOnNull, .brOnNonNull: return .functionReferences
         case .v128Const, .i8x16Shuffle, .simd, .simdLane, .simdMemLane: return .simd
         case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64: return .threads
         case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS, .structGetU,

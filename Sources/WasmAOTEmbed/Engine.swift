@@ -69,8 +69,11 @@ public final class Engine: @unchecked Sendable {
     let scratch: URL
     private var counter = 0
     private let lock = NSLock()
+    /// The core spec edition modules are validated against (`compile(_ bytes:)`).
+    public let standard: WasmStandard
 
-    public init() throws(EmbedError) {
+    public init(standard: WasmStandard = .wasm3) throws(EmbedError) {
+        self.standard = standard
         let archive: RuntimeArchive
         do {
             archive = try RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple)
@@ -94,7 +97,7 @@ public final class Engine: @unchecked Sendable {
     public func compile(_ bytes: [UInt8], profile: CodegenProfile = .level(.o1)) throws(EmbedError) -> Module {
         let wasm: WasmModule
         do {
-            wasm = try WasmModule.decode(bytes: bytes)
+            wasm = try WasmModule.decode(bytes: bytes, standard: standard)
         } catch {
             throw EmbedError(error.description)
         }

@@ -32,7 +32,8 @@ public struct Function: @unchecked Sendable {
 /// Something an instance exports or another imports.
 public enum Extern: @unchecked Sendable {
     case function(Function)
-    case table(UnsafeMutablePointer<wasmaot_table>, elementKind: UInt32)
+    /// `type`: the element type's canonical text ("r", "e", "r;?{i:i}").
+    case table(UnsafeMutablePointer<wasmaot_table>, type: String)
     case memory(UnsafeMutablePointer<wasmaot_memory>)
     /// A global's 16-byte cell and its type text ("i", "mI", ...).
     case global(UnsafeMutableRawPointer, type: String)
@@ -86,9 +87,9 @@ public final class Instance: @unchecked Sendable {
             case (Int(WASMAOT_EXTERN_FUNC), .function(let f)):
                 guard f.type == type else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
                 slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_funcref>?.self).pointee = f.record
-            case (Int(WASMAOT_EXTERN_TABLE), .table(let t, let kind)):
-                let wanted = UInt32(type == "e" ? WASMAOT_REF_EXTERN : WASMAOT_REF_FUNC)
-                guard kind == wanted, limitsMatch(UInt64(t.pointee.size), t.pointee.max == UInt32.max ? nil : UInt64(t.pointee.max), imp.min, imp.max) else {
+            case (Int(WASMAOT_EXTERN_TABLE), .table(let t, let elementType)):
+                // Table element types are invariant: equal canonical texts.
+                guard elementType == type, limitsMatch(UInt64(t.pointee.size), t.pointee.max == UInt32.max ? nil : UInt64(t.pointee.max), imp.min, imp.max) else {
                     throw EmbedError("incompatible import type for \(moduleName).\(name)")
                 }
                 slot(d.tables_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_table>?.self).pointee = t
@@ -99,11 +100,33 @@ public final class Instance: @unchecked Sendable {
                 vmctx.pointee.memory = m
                 vmctx.pointee.mem_base = m.pointee.base
             case (Int(WASMAOT_EXTERN_GLOBAL), .global(let cell, let gtype)):
-                guard gtype == type else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
+                guard Self.globalTypeMatches(provided: gtype, wanted: type) else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
                 slot(d.globals[Int(imp.index)].offset, UnsafeMutableRawPointer?.self).pointee = cell
             default:
                 throw EmbedError("incompatible import type for \(moduleName).\(name)")
             }
+        }
+    }
+
+    /// Import subtyping on global types (canonical texts, Signature): a mutable global matches only
+    /// its exact type; an immutable one any subtype — `(ref $t)` satisfies `(ref null $t)` and
+    /// `funcref`, `(ref null nofunc)` any function reference.
+    static func globalTypeMatches(provided: String, wanted: String) -> Bool {
+        if provided == wanted { return true }
+        guard !provided.hasPrefix("m"), !wanted.hasPrefix("m"), let p = provided.first, p == wanted.first, p == "r" || p == "e" else { return false }
+        func token(_ text: String) -> (nullable: Bool, heap: String) {
+            guard let semi = text.firstIndex(of: ";") else { return (true, p == "e" ? "extern" : "func") }
+            let t = text[text.index(after: semi)...]
+            return t.hasPrefix("?") ? (true, String(t.dropFirst())) : (false, String(t))
+        }
+        let (pn, ph) = token(provided), (wn, wh) = token(wanted)
+        if pn && !wn { return false }
+        if ph == wh { return true }
+        switch (ph, wh) {
+        case (_, "func"): return ph.hasPrefix("{") || ph == "nofunc"
+        case ("nofunc", _): return wh.hasPrefix("{")
+        case ("noextern", "extern"): return true
+        default: return false
         }
     }
 
@@ -131,7 +154,7 @@ public final class Instance: @unchecked Sendable {
             case UInt32(WASMAOT_EXTERN_FUNC): return .function(function(e.index))
             case UInt32(WASMAOT_EXTERN_TABLE):
                 let t = slot(d.tables_offset + 8 * e.index, UnsafeMutablePointer<wasmaot_table>.self).pointee
-                return .table(t, elementKind: d.tables[Int(e.index)].elem_kind)
+                return .table(t, type: String(cString: d.tables[Int(e.index)].type))
             case UInt32(WASMAOT_EXTERN_MEMORY): return .memory(vmctx.pointee.memory)
             case UInt32(WASMAOT_EXTERN_GLOBAL):
                 let g = d.globals[Int(e.index)]
@@ -165,7 +188,8 @@ public final class Instance: @unchecked Sendable {
 
     public func call(_ f: Function, _ args: [Value]) throws -> [Value] {
         let params = f.type.prefix { $0 != ":" }
-        let results = Array(f.type.split(separator: ":", omittingEmptySubsequences: false).last ?? "")
+        // "PARAMS:RESULTS[;DETAIL]": one letter per value before the typed references' detail.
+        let results = Array((f.type.split(separator: ":", omittingEmptySubsequences: false).last ?? "").prefix { $0 != ";" })
         guard params.count == args.count, zip(params, args).allSatisfy({ $0 == $1.letter }) else {
             throw EmbedError("argument types do not match \(f.type)")
         }
@@ -183,7 +207,7 @@ public final class Instance: @unchecked Sendable {
 
     /// Reads an exported global.
     public func global(_ name: String) -> Value? {
-        guard case .global(let cell, let type)? = export(name), let letter = type.last else { return nil }
+        guard case .global(let cell, let type)? = export(name), let letter = type.first(where: { $0 != "m" }) else { return nil }
         return Value.from(slot: cell.load(as: UInt64.self), letter: letter)
     }
 }

@@ -34,13 +34,13 @@ struct DescriptorEmitter {
             switch imp.descriptor {
             case .function(let t):
                 // The canonical string: the runtime's funcref record of a host import points at it.
-                (kind, type, min, max) = (Self.externFunc, m.canonicalType(Signature.text(wasm.types[Int(t)])), 0, ir.c64(0))
+                (kind, type, min, max) = (Self.externFunc, m.canonicalType(wasm.typeTexts[Int(t)]), 0, ir.c64(0))
             case .table(let t):
-                (kind, type, min, max) = (Self.externTable, ir.cString(Signature.letter(.ref(t.elementType))), t.limits.min, limitsMax(t.limits.max))
+                (kind, type, min, max) = (Self.externTable, ir.cString(Signature.valueText(.ref(t.elementType), texts: wasm.typeTexts)), t.limits.min, limitsMax(t.limits.max))
             case .memory(let l):
                 (kind, type, min, max) = (Self.externMemory, ir.cString(""), l.min, limitsMax(l.max))
             case .global(let g):
-                (kind, type, min, max) = (Self.externGlobal, ir.cString(Signature.globalText(g)), 0, ir.c64(0))
+                (kind, type, min, max) = (Self.externGlobal, ir.cString(Signature.globalText(g, texts: wasm.typeTexts)), 0, ir.c64(0))
             case .tag:
                 (kind, type, min, max) = (4, ir.cString(""), 0, ir.c64(0))
             }
@@ -62,18 +62,19 @@ struct DescriptorEmitter {
         }
         let funcType = structType([ir.ptr])
         let funcs: [LLVMValueRef] = wasm.functionTypeIndices.map { t in
-            ir.constStruct([m.canonicalType(Signature.text(wasm.types[Int(t)]))])
+            ir.constStruct([m.canonicalType(wasm.typeTexts[Int(t)])])
         }
-        let tableType = structType([ir.i32, ir.i32, ir.i64, ir.i64])
+        let tableType = structType([ir.i32, ir.i32, ir.i64, ir.i64, ir.ptr])
         let tables: [LLVMValueRef] = wasm.tables.enumerated().map { i, t in
-            ir.constStruct([ir.c32(t.elementType == .externRef ? 1 : 0), ir.c32(i < wasm.importedTableCount ? 1 : 0),
-                            ir.c64u(t.limits.min), limitsMax(t.limits.max)])
+            ir.constStruct([ir.c32(Signature.letter(.ref(t.elementType)) == "e" ? 1 : 0), ir.c32(i < wasm.importedTableCount ? 1 : 0),
+                            ir.c64u(t.limits.min), limitsMax(t.limits.max),
+                            ir.cString(Signature.valueText(.ref(t.elementType), texts: wasm.typeTexts))])
         }
         let globalType = structType([ir.ptr, ir.i32, ir.i32])
         let globals: [LLVMValueRef] = wasm.globals.enumerated().map { i, g in
             let imported = i < wasm.importedGlobalCount
             let offset = imported ? m.layout.importedGlobal(i) : m.layout.definedGlobal(i - wasm.importedGlobalCount)
-            return ir.constStruct([ir.cString(Signature.globalText(g)), ir.c32(imported ? 1 : 0), ir.c32(offset)])
+            return ir.constStruct([ir.cString(Signature.globalText(g, texts: wasm.typeTexts)), ir.c32(imported ? 1 : 0), ir.c32(offset)])
         }
         let memoryKind = wasm.memories.isEmpty ? 0 : (wasm.importedMemoryCount > 0 ? 2 : 1)
         let memory = wasm.memories.first
@@ -92,7 +93,7 @@ struct DescriptorEmitter {
             ir.constArrayGlobal(ir.ptr, cEntries(), name: "func_c_entry"),
             sectionBound("__start_"), sectionBound("__stop_"),
             ir.c32(wasm.types.count), ir.c32(m.layout.typeIDs),
-            ir.constArrayGlobal(ir.ptr, wasm.types.map { m.canonicalType(Signature.text($0)) }, name: "types"),
+            ir.constArrayGlobal(ir.ptr, wasm.typeTexts.map { m.canonicalType($0) }, name: "types"),
         ]
         let descriptor = ir.constStruct(fields)
         let global = LLVMAddGlobal(ir.module, LLVMTypeOf(descriptor), "wasmaot_module")!

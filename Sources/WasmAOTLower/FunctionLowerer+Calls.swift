@@ -47,7 +47,7 @@ extension FunctionLowerer {
 
     func callIndirect(typeIndex: UInt32, table: UInt32) throws(CompileError) {
         guard Int(table) < m.wasm.tables.count else { throw error("unknown table \(table)") }
-        guard m.wasm.tables[Int(table)].elementType == .funcRef else { throw error("type mismatch: call_indirect needs a funcref table") }
+        guard m.wasm.isFunctionReference(.ref(m.wasm.tables[Int(table)].elementType)) else { throw error("type mismatch: call_indirect needs a funcref table") }
         guard Int(typeIndex) < m.wasm.types.count else { throw error("unknown type \(typeIndex)") }
         let ft = m.wasm.types[Int(typeIndex)]
         let index = try pop(.i32)
@@ -68,6 +68,21 @@ extension FunctionLowerer {
         pushResults(ft.results, result)
     }
 
+    /// `call_ref $t`: calls a `(ref null $t)`, trapping on null. The static type guarantees the
+    /// signature, so there is no type check.
+    func callRef(typeIndex: UInt32) throws(CompileError) {
+        guard Int(typeIndex) < m.wasm.types.count else { throw error("unknown type \(typeIndex)") }
+        let ft = m.wasm.types[Int(typeIndex)]
+        let ref = try pop(.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex))))
+        let args = try pop(ft.parameters)
+        guard emitting else {
+            for t in ft.results { push(t, nil) }
+            return
+        }
+        trapIf(LLVMBuildIsNull(ir.builder, value(ref), "")!, TrapKind.nullFunctionReference)
+        pushResults(ft.results, callThroughRecord(value(ref), m.llvmFunctionTypes[Int(typeIndex)], args))
+    }
+
     func tablePointer(_ table: UInt32) -> LLVMValueRef {
         let t = ir.load(ir.ptr, ir.gep(vmctx, m.layout.table(Int(table))))
         ir.markInvariant(t)
@@ -79,6 +94,7 @@ extension FunctionLowerer {
     func select(_ typed: ValueType?) throws(CompileError) {
         let condition = try pop(.i32)
         if let typed {
+            try checkType(typed)
             if let feature = UnsupportedProposal.feature(of: typed) { throw unsupported(feature, "select of \(UnsupportedProposal.typeName(typed))") }
             let b = try pop(typed), a = try pop(typed)
             push(typed, emitting ? emitSelect(condition, a, b) : nil)
@@ -123,6 +139,7 @@ extension FunctionLowerer {
 
     func refNull(_ heap: HeapType) throws(CompileError) {
         let type = ReferenceType(isNullable: true, heapType: heap)
+        try checkType(.ref(type))
         if let feature = UnsupportedProposal.feature(of: type) { throw unsupported(feature, "ref.null \(UnsupportedProposal.typeName(.ref(type)))") }
         push(.ref(type), emitting ? ir.nullPtr : nil)
     }
@@ -138,7 +155,9 @@ extension FunctionLowerer {
     func refFunc(_ f: UInt32) throws(CompileError) {
         guard Int(f) < m.wasm.functionTypeIndices.count else { throw error("unknown function \(f)") }
         guard m.wasm.declaredFunctionReferences.contains(f) else { throw error("undeclared function reference") }
-        push(.ref(.funcRef), emitting ? funcref(f) : nil)
+        // Wasm 3.0: the reference has the function's own type, non-nullable.
+        let type = ReferenceType(isNullable: false, heapType: .concrete(typeIndex: m.wasm.functionTypeIndices[Int(f)]))
+        push(.ref(type), emitting ? funcref(f) : nil)
     }
 
     /// The wasmaot_funcref* of function `f` in this instance.

@@ -33,18 +33,25 @@ extension FunctionLowerer {
         case .typedSelect(let t): try select(t)
         case .localGet(let i):
             let local = try local(i)
+            guard isSet[Int(i)] else { throw error("uninitialized local \(i)") }
             push(local.type, emitting ? ir.load(ir.type(local.type), local.slot) : nil)
         case .localSet(let i):
             let local = try local(i)
             let v = try pop(local.type)
+            markSet(i)
             if emitting {
                 ir.store(value(v), local.slot)
             }
         case .localTee(let i):
             let local = try local(i)
             let v = try pop(local.type)
+            markSet(i)
             if emitting { ir.store(value(v), local.slot) }
             push(local.type, v.value)
+        case .callRef(let t): try callRef(typeIndex: t)
+        case .refAsNonNull: try refAsNonNull()
+        case .brOnNull(let depth): try branchOnNull(depth)
+        case .brOnNonNull(let depth): try branchOnNonNull(depth)
         case .globalGet(let i): try globalGet(i)
         case .globalSet(let i): try globalSet(i)
         case .load(let op, let memarg): try load(op, memarg)
@@ -81,6 +88,18 @@ extension FunctionLowerer {
         }
     }
 
+    private func markSet(_ i: UInt32) {
+        if !isSet[Int(i)] {
+            isSet[Int(i)] = true
+            initialized.append(Int(i))
+        }
+    }
+
+    /// Locals set inside the frame that ends (or reaches its `else`) are unset again.
+    private func resetInitialized(to height: Int) {
+        while initialized.count > height { isSet[initialized.removeLast()] = false }
+    }
+
     func local(_ i: UInt32) throws(CompileError) -> (type: ValueType, slot: LLVMValueRef) {
         guard Int(i) < locals.count else { throw error("unknown local \(i)") }
         return locals[Int(i)]
@@ -90,6 +109,7 @@ extension FunctionLowerer {
         switch bt {
         case .empty: return ([], [])
         case .type(let t):
+            try checkType(t)
             if let feature = UnsupportedProposal.feature(of: t) { throw unsupported(feature, "block of type \(UnsupportedProposal.typeName(t))") }
             return ([], [t])
         case .funcType(let i):
@@ -104,6 +124,7 @@ extension FunctionLowerer {
         let args = try pop(params)
         let live = emitting
         var frame = ControlFrame(kind: kind, params: params, results: results, height: stack.count, dead: !live)
+        frame.initializedHeight = initialized.count
         if live {
             switch kind {
             case .loop:
@@ -153,6 +174,7 @@ extension FunctionLowerer {
         guard frames.last?.kind == .ifThen else { throw error("else without matching if") }
         try fallThrough()
         let i = frames.count - 1
+        resetInitialized(to: frames[i].initializedHeight)
         frames[i].kind = .ifElse
         frames[i].unreachable = false
         let frame = frames[i]
@@ -171,6 +193,7 @@ extension FunctionLowerer {
             let values = try pop(frame.results)
             guard stack.count == frame.height else { throw error("type mismatch: values remaining on stack at end of block") }
             let wasEmitting = emitting
+            resetInitialized(to: frame.initializedHeight)
             frames.removeLast()
             if frame.dead {
                 for t in frame.results { push(t, nil) }
@@ -186,9 +209,11 @@ extension FunctionLowerer {
         }
         try fallThrough()
         let frame = frames.removeLast()
+        resetInitialized(to: frame.initializedHeight)
         if frame.kind == .ifThen {
             // An `if` without `else` passes its parameters through the implicit else branch.
-            guard frame.params == frame.results else { throw error("type mismatch: if without else must not change the stack") }
+            guard frame.params.count == frame.results.count,
+                  zip(frame.params, frame.results).allSatisfy({ m.wasm.isSubtype($0, of: $1) }) else { throw error("type mismatch: if without else must not change the stack") }
             if !frame.dead {
                 LLVMPositionBuilderAtEnd(ir.builder, frame.elseBlock)
                 for (slot, v) in zip(frame.slots, frame.ifParams) { ir.store(value(v), slot) }
@@ -288,5 +313,69 @@ extension FunctionLowerer {
             }
         }
         markUnreachable()
+    }
+}
+
+extension FunctionLowerer {
+    /// A value type used in a body names an existing type (concrete references).
+    func checkType(_ t: ValueType) throws(CompileError) {
+        if case .ref(let r) = t, case .concrete(let i) = r.heapType, Int(i) >= m.wasm.types.count {
+            throw error("unknown type \(i)")
+        }
+    }
+
+    /// The operand is a reference; its heap type (nil: unknown, in unreachable code).
+    func popReference() throws(CompileError) -> (operand: Operand, heap: HeapType?) {
+        let v = try pop()
+        guard let t = v.type else { return (v, nil) }
+        guard case .ref(let r) = t else { throw error("type mismatch: expected a reference, found \(UnsupportedProposal.typeName(t))") }
+        return (v, r.heapType)
+    }
+
+    /// `br_on_null l`: branches with the label's values when the reference is null; otherwise
+    /// continues with it as non-nullable.
+    func branchOnNull(_ depth: UInt32) throws(CompileError) {
+        let (ref, heap) = try popReference()
+        let target = try label(depth)
+        let types = frames[target].labelTypes
+        let values = try pop(types)
+        if emitting {
+            let frame = frames[target]
+            for (slot, v) in zip(frame.slots, values) { ir.store(value(v), slot) }
+            let cont = newBlock("br_on_null_cont")
+            LLVMBuildCondBr(ir.builder, LLVMBuildIsNull(ir.builder, value(ref), "")!, frame.target, cont)
+            LLVMPositionBuilderAtEnd(ir.builder, cont)
+        }
+        for (t, v) in zip(types, values) { push(t, v.value) }
+        push(heap.map { .ref(ReferenceType(isNullable: false, heapType: $0)) }, ref.value)
+    }
+
+    /// `br_on_non_null l`: branches with the label's values (the last one the reference, as
+    /// non-nullable) when the reference is not null; otherwise drops it and continues.
+    func branchOnNonNull(_ depth: UInt32) throws(CompileError) {
+        let target = try label(depth)
+        var types = frames[target].labelTypes
+        guard let last = types.popLast(), case .ref(let labelRef) = last else {
+            throw error("type mismatch: br_on_non_null needs a label whose last value is a reference")
+        }
+        let (ref, heap) = try popReference()
+        if let heap, !m.wasm.isHeapSubtype(heap, of: labelRef.heapType) {
+            throw error("type mismatch: br_on_non_null operand does not match its label")
+        }
+        let values = try pop(types)
+        if emitting {
+            let frame = frames[target]
+            for (slot, v) in zip(frame.slots, values + [ref]) { ir.store(value(v), slot) }
+            let cont = newBlock("br_on_non_null_cont")
+            LLVMBuildCondBr(ir.builder, LLVMBuildIsNull(ir.builder, value(ref), "")!, cont, frame.target)
+            LLVMPositionBuilderAtEnd(ir.builder, cont)
+        }
+        for (t, v) in zip(types, values) { push(t, v.value) }
+    }
+
+    func refAsNonNull() throws(CompileError) {
+        let (ref, heap) = try popReference()
+        if emitting { trapIf(LLVMBuildIsNull(ir.builder, value(ref), "")!, TrapKind.nullReference) }
+        push(heap.map { .ref(ReferenceType(isNullable: false, heapType: $0)) }, ref.value)
     }
 }

@@ -206,7 +206,7 @@ extension FunctionLowerer {
 
     func tableCopy(_ dst: UInt32, _ src: UInt32) throws(CompileError) {
         let dstType = try tableType(dst), srcType = try tableType(src)
-        guard dstType == srcType else { throw error("type mismatch: table.copy between different element types") }
+        guard m.wasm.isSubtype(srcType, of: dstType) else { throw error("type mismatch: table.copy between different element types") }
         let args = try pop([.i32, .i32, .i32])
         guard emitting else { return }
         let fn = m.runtimeFunction("wasmaot_table_copy", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32])
@@ -221,7 +221,7 @@ extension FunctionLowerer {
     func tableInit(_ elem: UInt32, _ table: UInt32) throws(CompileError) {
         let type = try tableType(table)
         let segment = try elementSegment(elem)
-        guard type == .ref(segment.type) else { throw error("type mismatch: element segment and table types differ") }
+        guard m.wasm.isSubtype(.ref(m.wasm.elementTypes[Int(elem)]), of: type) else { throw error("type mismatch: element segment and table types differ") }
         let args = try pop([.i32, .i32, .i32])
         guard emitting else { return }
         let base = ir.gep(vmctx, m.layout.elementSegments[Int(elem)])

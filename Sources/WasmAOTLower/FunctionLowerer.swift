@@ -26,6 +26,7 @@ struct ControlFrame {
     var target: LLVMBasicBlockRef?      // end block (block/if/function) or loop header
     var elseBlock: LLVMBasicBlockRef?   // `if` until its `else`
     var slots: [LLVMValueRef] = []      // label values: results, or params for loops
+    var initializedHeight = 0           // FunctionLowerer.initialized.count at the frame's start
     var ifParams: [Operand] = []
 
     var labelTypes: [ValueType] { kind == .loop ? params : results }
@@ -45,6 +46,11 @@ final class FunctionLowerer: AnyInstructionVisitor {
     let vmctx: LLVMValueRef
     var memBase: LLVMValueRef?
     var locals: [(type: ValueType, slot: LLVMValueRef)] = []
+    /// Which locals are set (parameters and defaultable locals always); non-nullable locals
+    /// become set by local.set/tee until the end of the enclosing block (`initialized` lists them
+    /// in order, each frame remembers how many were set when it began).
+    var isSet: [Bool] = []
+    var initialized: [Int] = []
     var stack: [Operand] = []
     var frames: [ControlFrame] = []
     private var trapBlocks: [Int32: LLVMBasicBlockRef] = [:]
@@ -67,11 +73,13 @@ final class FunctionLowerer: AnyInstructionVisitor {
             let slot = alloca(p)
             ir.store(LLVMGetParam(function, UInt32(i + 1)), slot, align: 8)
             locals.append((p, slot))
+            isSet.append(true)
         }
         for t in code.locals {
             let slot = alloca(t)
             ir.store(ir.zero(t), slot, align: 8)
             locals.append((t, slot))
+            isSet.append(WasmModule.isDefaultable(t))
         }
         if !module.wasm.memories.isEmpty {
             let base = ir.load(ir.ptr, vmctx)
@@ -215,8 +223,8 @@ final class FunctionLowerer: AnyInstructionVisitor {
             throw error("type mismatch: operand stack is empty")
         }
         let operand = stack.removeLast()
-        if let expected, let actual = operand.type, actual != expected {
-            throw error("type mismatch: expected \(expected), found \(actual)")
+        if let expected, let actual = operand.type, !m.wasm.isSubtype(actual, of: expected) {
+            throw error("type mismatch: expected \(UnsupportedProposal.typeName(expected)), found \(UnsupportedProposal.typeName(actual))")
         }
         return operand
     }
@@ -252,4 +260,6 @@ enum TrapKind {
     static let indirectCallMismatch = kind(WASMAOT_TRAP_INDIRECT_CALL_MISMATCH)
     static let stackExhausted = kind(WASMAOT_TRAP_STACK_EXHAUSTED)
     static let tableOutOfBounds = kind(WASMAOT_TRAP_TABLE_OOB)
+    static let nullFunctionReference = kind(WASMAOT_TRAP_NULL_FUNC_REF)
+    static let nullReference = kind(WASMAOT_TRAP_NULL_REF)
 }

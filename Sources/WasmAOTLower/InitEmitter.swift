@@ -22,6 +22,14 @@ struct InitEmitter {
         for (j, expression) in wasm.globalInitializers.enumerated() {
             ir.store(constant(expression, vmctx), ir.gep(vmctx, m.layout.definedGlobal(j)))
         }
+        // Tables with an initializer (typed function references): every element starts as its value.
+        for (j, expression) in wasm.tableInitializers.enumerated() {
+            guard let expression else { continue }
+            let tablePtr = ir.load(ir.ptr, ir.gep(vmctx, m.layout.table(wasm.importedTableCount + j)))
+            let size = ir.load(ir.i32, ir.gep(tablePtr, VMContextLayout.tableSize), align: 4)
+            let fn = m.runtimeFunction("wasmaot_table_fill", ir.void, [ir.ptr, ir.i32, ir.ptr, ir.i32])
+            ir.call(fn.1, fn.0, [tablePtr, ir.c32(0), constant(expression, vmctx), size])
+        }
         for (k, segment) in wasm.elements.enumerated() {
             let base = ir.gep(vmctx, m.layout.elementSegments[k])
             for (i, expression) in segment.initializer.enumerated() {
@@ -86,6 +94,13 @@ struct InitEmitter {
                     ? ir.load(ir.ptr, ir.gep(vmctx, m.layout.importedGlobal(Int(g))))
                     : ir.gep(vmctx, m.layout.definedGlobal(Int(g) - m.wasm.importedGlobalCount))
                 stack.append(ir.load(type, cell))
+            case .binary(let op):
+                let b = stack.removeLast(), a = stack.removeLast()
+                switch op {
+                case .i32Add, .i64Add: stack.append(LLVMBuildAdd(ir.builder, a, b, ""))
+                case .i32Sub, .i64Sub: stack.append(LLVMBuildSub(ir.builder, a, b, ""))
+                default: stack.append(LLVMBuildMul(ir.builder, a, b, ""))  // i32.mul, i64.mul (validated)
+                }
             default: break
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import WAT
 import WasmAOTCodegen
+import WasmAOTCore
 import WasmAOTEmbed
 import WasmParser
 import WasmTypes
@@ -50,7 +51,7 @@ public final class SpecRunner {
     /// Called on each failure as it happens (the result lists them too).
     public var onFailure: ((SpecFailure) -> Void)?
 
-    public static let features: WasmFeatureSet = [.referenceTypes]
+    public static let features: WasmFeatureSet = WasmModule.features
     public static let simdSkipReason = "SIMD not supported yet"
 
     private let spectestModule: Module

@@ -54,7 +54,7 @@ struct Pipeline {
         if emit == .exe {
             let imports = wasm.imports.map { imp -> (module: String, name: String, kind: String, type: String) in
                 switch imp.descriptor {
-                case .function(let t): (imp.module, imp.name, "func", Signature.text(wasm.types[Int(t)]))
+                case .function(let t): (imp.module, imp.name, "func", wasm.typeTexts[Int(t)])
                 case .table: (imp.module, imp.name, "table", "")
                 case .memory: (imp.module, imp.name, "memory", "")
                 case .global: (imp.module, imp.name, "global", "")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WasmAOTCodegen
+import WasmAOTCore
 import WasmAOTEmbed
 import WasmAOTSpec
 
@@ -12,8 +13,9 @@ struct SpecTest: ParsableCommand {
             Every command of a script (module, register, invoke, get and each assertion) counts as one passed or failed unit. SIMD scripts (simd_*.wast) are skipped. Exit status 1 if anything failed.
 
             Examples:
-              wasmaot spec-test ../shared/corpora/spec/wasm-2.0/i32.wast
-              wasmaot spec-test --verbose ../shared/corpora/spec/wasm-2.0/*.wast
+              wasmaot spec-test --standard 2.0 ../shared/corpora/spec/wasm-2.0/i32.wast
+              wasmaot spec-test --standard 2.0 --verbose ../shared/corpora/spec/wasm-2.0/*.wast
+              wasmaot spec-test ../shared/corpora/spec/wasm-3.0/global.wast
             """
     )
 
@@ -34,6 +36,11 @@ struct SpecTest: ParsableCommand {
         discussion: "Instances are never freed and the runtime tracks at most 256 memory reservations, so a whole suite does not fit in one process."))
     var isolate: Bool?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Core spec edition to validate against: 3.0, or 2.0 for the Wasm 2.0 suite (which asserts rules 3.0 relaxed: constant expressions reading defined globals, extended constants).",
+        valueName: "edition"))
+    var standard: String = WasmStandard.wasm3.rawValue
+
     @Flag(name: .long, help: "Append each script's wall time to its line.")
     var timing = false
 
@@ -43,6 +50,7 @@ struct SpecTest: ParsableCommand {
     func validate() throws {
         guard OptLevel(rawValue: optLevel) != nil else { throw ValidationError("-O expects 0, 1, 2 or 3") }
         guard jobs >= 1 else { throw ValidationError("--jobs expects at least 1") }
+        guard WasmStandard(rawValue: standard) != nil else { throw ValidationError("--standard expects 2.0 or 3.0") }
     }
 
     mutating func run() throws {
@@ -57,7 +65,7 @@ struct SpecTest: ParsableCommand {
         } else {
             let runner: SpecRunner
             do {
-                runner = try SpecRunner(engine: try Engine(), profile: .level(OptLevel(rawValue: optLevel)!), jobs: jobs, verbose: verbose)
+                runner = try SpecRunner(engine: try Engine(standard: WasmStandard(rawValue: standard)!), profile: .level(OptLevel(rawValue: optLevel)!), jobs: jobs, verbose: verbose)
             } catch {
                 fail("cannot start the spec runner: \(error)")
             }
@@ -88,7 +96,7 @@ struct SpecTest: ParsableCommand {
         let name = (file as NSString).lastPathComponent
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        var args = ["spec-test", file, "-O", "\(optLevel)", "--jobs", "\(jobs)", "--trace", "--no-isolate"]
+        var args = ["spec-test", file, "-O", "\(optLevel)", "--jobs", "\(jobs)", "--standard", standard, "--trace", "--no-isolate"]
         if verbose { args.append("--verbose") }
         if timing { args.append("--timing") }
         process.arguments = args

@@ -5,14 +5,14 @@ import XCTest
 /// a trap) at each of `levels`, requiring every command to pass. The scripts are the project's own
 /// (below), written to a temp dir, not copies of the spec suite.
 func runScript(_ text: String, named name: String, levels: ClosedRange<Int> = 0...3, minimumCommands: Int,
-               in test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) throws {
+               arguments: [String] = [], in test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) throws {
     let script = try test.makeTempDir("wast").appendingPathComponent(name)
     try text.write(to: script, atomically: true, encoding: .utf8)
     let wasmaot = try Paths.wasmaot()
     let commands = text.split(separator: "\n").filter { $0.hasPrefix("(assert_") || $0.hasPrefix("(module") || $0.hasPrefix("(register") }.count
     XCTAssertGreaterThanOrEqual(commands, minimumCommands, file: file, line: line)
     for level in levels {
-        let r = try Proc.run(wasmaot, ["spec-test", "--verbose", "-O", "\(level)", script.path], timeout: 300)
+        let r = try Proc.run(wasmaot, ["spec-test", "--verbose", "-O", "\(level)"] + arguments + [script.path], timeout: 300)
         let failures = r.stdoutText.split(separator: "\n").filter { !$0.hasPrefix("ok") && $0.contains("expected") }
         XCTAssertEqual(r.status, 0, "-O\(level):\n" + failures.joined(separator: "\n") + r.stderrText, file: file, line: line)
         // Every command counted: each module, registration and assertion, nothing skipped.

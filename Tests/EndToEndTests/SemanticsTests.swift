@@ -50,9 +50,9 @@ final class SemanticsTests: XCTestCase {
 
     /// Runs `(module prelude extra (func _start body))` at -O0, -O2 and the baseline tier and checks stdout
     /// against `expected` (one line each) and the exit status.
-    private func check(_ body: String, extra: String = "(memory 1)", expected: [String], status: Int32 = 0,
+    private func check(_ body: String, extra: String = "(memory 1)", locals: String = "", expected: [String], status: Int32 = 0,
                        file: StaticString = #filePath, line: UInt = #line) throws {
-        let source = "(module \(Self.prelude)\n\(extra)\n(func (export \"_start\")\n\(body)))"
+        let source = "(module \(Self.prelude)\n\(extra)\n(func (export \"_start\") \(locals)\n\(body)))"
         for opt in ["-O0", "-O2", "--tier=baseline"] {
             let r = try runWAT(source, opt: opt)
             XCTAssertEqual(r.status, status, "\(opt): \(r.summary)", file: file, line: line)
@@ -286,6 +286,65 @@ final class SemanticsTests: XCTestCase {
             """
         try check(body, extra: extra, expected: ["2", "2", "5", "1", "7", "0", "8", "-1", "5", "10", "7", "1", "0",
                                                   "7", "78", "10"])
+    }
+
+    func testExtendedConstantExpressions() throws {
+        // Wasm 3.0 constant expressions: i32/i64 add/sub/mul (wrapping) and global.get of earlier
+        // defined immutable globals, in global initializers and data/element segment offsets.
+        let extra = """
+            (memory 1)
+            (global $a i32 (i32.const 7))
+            (global $b i32 (i32.mul (global.get $a) (i32.const 6)))
+            (global $c i64 (i64.sub (i64.const 0) (i64.const 5)))
+            (global $d i64 (i64.add (global.get $c) (i64.mul (i64.const 3) (i64.const 4))))
+            (global $w i32 (i32.mul (i32.const 0x10000) (i32.const 0x10001)))
+            (global $x i64 (i64.mul (i64.const 0x7fffffffffffffff) (i64.const 2)))
+            (data (i32.add (global.get $b) (i32.const 58)) "hi")
+            (table 2 funcref)
+            (elem (i32.sub (global.get $a) (i32.const 6)) $k)
+            (func $k (result i32) (i32.const 99))
+            """
+        try check("""
+            (call $i32 (global.get $b)) (call $i64 (global.get $c)) (call $i64 (global.get $d))
+            (call $i32 (global.get $w)) (call $i64 (global.get $x))
+            (call $i32 (i32.load8_u (i32.const 100))) (call $i32 (i32.load8_u (i32.const 101)))
+            (call $i32 (call_indirect (result i32) (i32.const 1)))
+            """, extra: extra, expected: ["42", "-5", "7", "65536", "-2", "104", "105", "99"])
+    }
+
+    func testTypedFunctionReferences() throws {
+        // call_ref through typed locals, globals and a table of (ref $t) with an initializer;
+        // br_on_null / br_on_non_null; a non-nullable local set before use.
+        let extra = """
+            (memory 1)
+            (type $t (func (param i32) (result i32)))
+            (func $inc (type $t) (i32.add (local.get 0) (i32.const 1)))
+            (func $dbl (type $t) (i32.mul (local.get 0) (i32.const 2)))
+            (elem declare func $inc $dbl)
+            (global $g (ref $t) (ref.func $dbl))
+            (global $n (mut (ref null $t)) (ref.null $t))
+            (table $tab 3 (ref $t) (ref.func $inc))
+            (func $apply (param $f (ref null $t)) (param $x i32) (result i32)
+              (block $null (result i32)
+                (return (call_ref $t (local.get $x) (br_on_null $null (local.get $f)))))
+              (drop) (i32.const -1))
+            (func $pick (param $f (ref null $t)) (result i32)
+              (block $some (result (ref $t))
+                (br_on_non_null $some (local.get $f))
+                (return (i32.const 0)))
+              (drop) (i32.const 1))
+            """
+        try check("""
+            (call $i32 (call_ref $t (i32.const 20) (global.get $g)))
+            (call $i32 (call $apply (ref.func $inc) (i32.const 41)))
+            (call $i32 (call $apply (global.get $n) (i32.const 41)))
+            (call $i32 (call_ref $t (i32.const 5) (table.get $tab (i32.const 2))))
+            (table.set $tab (i32.const 1) (ref.func $dbl))
+            (call $i32 (call_indirect $tab (type $t) (i32.const 5) (i32.const 1)))
+            (call $i32 (call $pick (global.get $n))) (call $i32 (call $pick (global.get $g)))
+            (call $i32 (ref.is_null (global.get $n)))
+            (local.set $l (global.get $g)) (call $i32 (call_ref $t (i32.const 1) (local.get $l)))
+            """, extra: extra, locals: "(local $l (ref $t))", expected: ["40", "42", "-1", "6", "10", "0", "1", "1", "2"])
     }
 
     func testProcExitStatus() throws {

@@ -162,6 +162,16 @@ final class TrapTests: XCTestCase {
         try assertTrap("(call $f)", "unreachable", extra: "(func $f (if (i32.eqz (i32.load (i32.const 1000))) (then unreachable)))")
     }
 
+    func testNullReferenceTraps() throws {
+        // Typed function references: call_ref of null, ref.as_non_null of null.
+        let extra = """
+            (type $t (func (result i32)))
+            (global $null (mut (ref null $t)) (ref.null $t))
+            """
+        try assertTrap("(drop (call_ref $t (global.get $null)))", "null function reference", extra: extra)
+        try assertTrap("(drop (ref.as_non_null (global.get $null)))", "null reference", extra: extra)
+    }
+
     func testInfiniteRecursion() throws {
         // The result is combined with a non-associative operation after the call, so no
         // optimization can turn the recursion into a loop.

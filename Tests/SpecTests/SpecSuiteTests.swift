@@ -1,5 +1,6 @@
 import Foundation
 import WasmAOTCodegen
+import WasmAOTCore
 import WasmAOTEmbed
 import WasmAOTSpec
 import XCTest
@@ -35,7 +36,7 @@ final class SpecSuiteTests: XCTestCase {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["spec-test", "--isolate", "--verbose", "--timing"] + files
+        process.arguments = ["spec-test", "--standard", "2.0", "--isolate", "--verbose", "--timing"] + files
         let out = Pipe()
         process.standardOutput = out
         try process.run()
@@ -57,7 +58,7 @@ final class SpecSuiteTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: dir) else {
             throw XCTSkip("spec corpus not found at \(dir) (expected ../shared/corpora/spec/wasm-2.0 next to the package)")
         }
-        let runner = try SpecRunner(engine: try Engine(), profile: .level(.o1))
+        let runner = try SpecRunner(engine: try Engine(standard: .wasm2), profile: .level(.o1))
         for (name, commands) in [("address.wast", 260), ("linking.wast", 132), ("imports.wast", 178)] {
             let r = runner.run(path: "\(dir)/\(name)")
             print(r.summary)

@@ -1,5 +1,6 @@
 import WAT
 import WasmAOTCore
+import WasmTypes
 import XCTest
 
 final class DecodeTests: XCTestCase {
@@ -57,7 +58,10 @@ final class DecodeTests: XCTestCase {
         XCTAssertEqual(try decodeError("""
             (module (global $g (mut i32) (i32.const 0)) (global i32 (global.get $g)))
             """).reason, "constant expression required")
-        XCTAssertEqual(try decodeError("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))").reason, "constant expression required")
+        // Extended constants are Wasm 3.0; division is not among them.
+        XCTAssertNoThrow(try WasmModule.decode(bytes: try wat2wasm("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))")))
+        XCTAssertEqual(try decodeError("(module (global i32 (i32.div_u (i32.const 1) (i32.const 2))))").reason, "constant expression required")
+        XCTAssertThrowsError(try WasmModule.decode(bytes: try wat2wasm("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))"), standard: .wasm2))
         XCTAssertEqual(try decodeError("(module (table 1 funcref) (elem (i64.const 0) func))").reason, "type mismatch")
     }
 
@@ -78,9 +82,38 @@ final class DecodeTests: XCTestCase {
 
     func testSignatureTextIsStructural() {
         let a = FunctionTypeText.make([.i32, .i64], [.f32])
-        XCTAssertEqual(Signature.text(a), "iI:f")
-        XCTAssertNotEqual(Signature.text(a), Signature.text(FunctionTypeText.make([.i64, .i32], [.f32])))
-        XCTAssertEqual(Signature.text(FunctionTypeText.make([], [])), ":")
+        XCTAssertEqual(Signature.text(a, texts: []), "iI:f")
+        XCTAssertNotEqual(Signature.text(a, texts: []), Signature.text(FunctionTypeText.make([.i64, .i32], [.f32]), texts: []))
+        XCTAssertEqual(Signature.text(FunctionTypeText.make([], []), texts: []), ":")
+    }
+
+    /// Typed references keep one letter per value (what C calls need) and add an exact token per
+    /// reference: nullability and the referenced type's own text, so structurally equal types
+    /// have equal texts and different ones differ.
+    func testSignatureTextOfTypedReferences() {
+        let t0 = FunctionTypeText.make([.i32], [.i32])
+        let refT0 = ValueType.ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: 0)))
+        let nullT0 = ValueType.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: 0)))
+        let texts = WasmModule.canonicalTexts([t0, FunctionTypeText.make([refT0], [.i32]), FunctionTypeText.make([nullT0], [.i32]),
+                                               FunctionTypeText.make([.ref(.funcRef)], [.i32]), FunctionTypeText.make([.i32], [.i32]),
+                                               FunctionTypeText.make([.ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: 5)))], [])])
+        XCTAssertEqual(texts[0], "i:i")
+        XCTAssertEqual(texts[1], "r:i;{i:i}")
+        XCTAssertEqual(texts[2], "r:i;?{i:i}")
+        XCTAssertEqual(texts[3], "r:i")
+        XCTAssertEqual(texts[4], texts[0])
+        XCTAssertEqual(texts[5], "r:;~")
+        var module = WasmModule()
+        module.types = [t0, t0]
+        module.typeTexts = texts
+        let refT1 = ValueType.ref(ReferenceType(isNullable: false, heapType: .concrete(typeIndex: 4)))
+        XCTAssertTrue(module.isSubtype(refT0, of: nullT0))
+        XCTAssertFalse(module.isSubtype(nullT0, of: refT0))
+        XCTAssertTrue(module.isSubtype(refT0, of: .ref(.funcRef)))
+        XCTAssertTrue(module.isSubtype(refT1, of: refT0), "equivalent types")
+        XCTAssertFalse(module.isSubtype(.ref(.funcRef), of: nullT0))
+        XCTAssertFalse(module.isSubtype(.ref(.externRef), of: .ref(.funcRef)))
+        XCTAssertTrue(module.isSubtype(.ref(ReferenceType(isNullable: true, heapType: .abstract(.noFunc))), of: nullT0))
     }
 
     /// Element segment flags are 0-7 (WasmKit reads 0x41 as if it were 1): refused with the spec

@@ -1,0 +1,126 @@
+import Foundation
+import XCTest
+
+/// Wasm 3.0 features through the embedding API (`wasmaot spec-test`), where instances link to each
+/// other and to the spectest module; executables (both tiers, and aarch64 under qemu) are covered
+/// by SemanticsTests.
+final class ExtendedConstTests: XCTestCase {
+    static let script = #"""
+(module
+  (global (import "spectest" "global_i32") i32)
+  (global $a i32 (i32.add (global.get 0) (i32.const 1)))
+  (global $b (export "b") i32 (i32.sub (global.get $a) (i32.mul (i32.const 2) (i32.const 3))))
+  (global $c (export "c") i64 (i64.mul (i64.const -1) (i64.add (i64.const 40) (i64.const 2))))
+  (memory 1)
+  (data (i32.sub (global.get $b) (i32.const 600)) "\2a")
+  (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0))))
+(assert_return (get "b") (i32.const 661))
+(assert_return (get "c") (i64.const -42))
+(assert_return (invoke "byte" (i32.const 61)) (i32.const 42))
+(assert_invalid (module (global i32 (global.get 1)) (global i32 (i32.const 0))) "unknown global")
+(assert_invalid (module (global $m (mut i32) (i32.const 0)) (global i32 (global.get $m))) "constant expression required")
+(assert_invalid (module (global i32 (i32.add (i32.const 1) (i64.const 2)))) "type mismatch")
+(assert_invalid (module (global i32 (i32.div_s (i32.const 1) (i32.const 2)))) "constant expression required")
+(assert_invalid (module (global i64 (i64.add (i64.const 1)))) "type mismatch")
+(assert_invalid (module (memory 1) (data (i64.add (i64.const 0) (i64.const 0)) "")) "type mismatch")
+"""#
+
+    func testExtendedConstantExpressions() throws {
+        try runScript(Self.script, named: "extended-const.wast", levels: 0...2, minimumCommands: 10, in: self)
+    }
+
+    /// Under Wasm 2.0 rules (`--standard 2.0`, for the 2.0 suite) the same module is refused.
+    func testWasm20RulesRefuseThem() throws {
+        let dir = try makeTempDir("wast")
+        let script = dir.appendingPathComponent("extended-const.wast")
+        try Self.script.write(to: script, atomically: true, encoding: .utf8)
+        let r = try Proc.run(try Paths.wasmaot(), ["spec-test", "--standard", "2.0", "--verbose", script.path], timeout: 120)
+        XCTAssertEqual(r.status, 1, r.summary)
+        XCTAssertTrue(r.stdoutText.contains("extended-const.wast:1: module: module failed to compile: constant expression required"), r.stdoutText)
+    }
+}
+
+/// Typed function references: `call_ref`, `ref.as_non_null`, typed tables with initializers,
+/// exact identity of signatures holding `(ref $t)` across modules, import subtyping of immutable
+/// globals, invariant table types, validation of non-nullable locals and reference subtyping.
+final class TypedFunctionReferencesTests: XCTestCase {
+    static let script = #"""
+;; Typed function references across modules: exact identity of (ref $t) signatures, tables of
+;; typed references with initializers, call_ref, validation of non-nullable locals and subtyping.
+(module $A
+  (type $t (func (param i32) (result i32)))
+  (type $u (func (param (ref $t)) (result i32)))
+  (func $sq (export "sq") (type $t) (i32.mul (local.get 0) (local.get 0)))
+  (func (export "apply5") (type $u) (call_ref $t (i32.const 5) (local.get 0)))
+  (table (export "tab") 2 (ref null $t))
+  (global (export "g") (ref $t) (ref.func $sq))
+  (elem (table 0) (i32.const 0) (ref $t) (ref.func $sq)))
+(register "A" $A)
+(assert_return (invoke "sq" (i32.const 7)) (i32.const 49))
+(assert_return (get "g") (ref.func))
+(module $B
+  (type $t (func (param i32) (result i32)))
+  (type $u (func (param (ref $t)) (result i32)))
+  (import "A" "apply5" (func $apply5 (type $u)))
+  (import "A" "tab" (table $tab 2 (ref null $t)))
+  (import "A" "g" (global $g (ref $t)))
+  (func $neg (type $t) (i32.sub (i32.const 0) (local.get 0)))
+  (elem declare func $neg)
+  (func (export "via-import") (result i32) (call $apply5 (ref.func $neg)))
+  (func (export "via-global") (result i32) (call $apply5 (global.get $g)))
+  (func (export "via-table") (param i32) (result i32)
+    (call_ref $t (i32.const 3) (ref.as_non_null (table.get $tab (local.get 0)))))
+  (func (export "indirect") (param i32) (result i32)
+    (call_indirect $tab (type $t) (i32.const 4) (local.get 0)))
+  (func (export "null-call") (result i32) (call_ref $t (i32.const 1) (ref.null $t))))
+(assert_return (invoke "via-import") (i32.const -5))
+(assert_return (invoke "via-global") (i32.const 25))
+(assert_return (invoke "via-table" (i32.const 0)) (i32.const 9))
+(assert_trap (invoke "via-table" (i32.const 1)) "null reference")
+(assert_return (invoke "indirect" (i32.const 0)) (i32.const 16))
+(assert_trap (invoke "indirect" (i32.const 1)) "uninitialized element")
+(assert_trap (invoke "null-call") "null function reference")
+;; a different signature does not link
+(assert_unlinkable
+  (module
+    (type $v (func (param i64) (result i32)))
+    (type $u (func (param (ref $v)) (result i32)))
+    (import "A" "apply5" (func (type $u))))
+  "incompatible import type")
+(module (type $t (func (param i32) (result i32))) (import "A" "g" (global (ref null $t))) (import "A" "g" (global funcref)))
+(assert_unlinkable
+  (module (type $t (func (param i64) (result i32))) (import "A" "g" (global (ref null $t))))
+  "incompatible import type")
+(assert_unlinkable
+  (module (type $t (func (param i32) (result i32))) (import "A" "tab" (table 2 funcref)))
+  "incompatible import type")
+(module (type $t (func (param i32) (result i32))) (import "A" "tab" (table 2 (ref null $t))))
+;; validation
+(assert_invalid (module (type $t (func)) (func (local (ref $t)) (drop (local.get 0)))) "uninitialized local")
+(assert_invalid
+  (module (type $t (func)) (func $f (local $l (ref $t))
+    (block (local.set $l (ref.func $f))) (drop (local.get $l))) (elem declare func $f))
+  "uninitialized local")
+(assert_invalid (module (type $t (func)) (func (param (ref null $t)) (result (ref $t)) (local.get 0))) "type mismatch")
+(assert_invalid (module (type $t (func)) (type $s (func (param i32))) (func (param (ref $s)) (result (ref $t)) (local.get 0))) "type mismatch")
+(assert_invalid (module (type $t (func)) (table 1 (ref $t))) "type mismatch")
+
+(module
+  (type $t (func (result i32)))
+  (type $t2 (func (result i32)))
+  (func $f (type $t) (i32.const 11))
+  (elem declare func $f)
+  ;; equivalent types are interchangeable; (ref $t) is a funcref
+  (func (export "equiv") (result i32) (call_ref $t2 (ref.func $f)))
+  (func (export "up") (result funcref) (ref.func $f))
+  (func (export "init") (result i32) (local $l (ref $t))
+    (local.set $l (ref.func $f)) (call_ref $t (local.get $l))))
+(assert_return (invoke "equiv") (i32.const 11))
+(assert_return (invoke "up") (ref.func))
+(assert_return (invoke "init") (i32.const 11))
+"""#
+
+    func testTypedFunctionReferences() throws {
+        try runScript(Self.script, named: "function-references.wast", levels: 0...2, minimumCommands: 24, in: self)
+    }
+}
