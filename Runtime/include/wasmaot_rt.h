@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 7u
+#define WASMAOT_ABI_VERSION 8u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -84,11 +84,16 @@ struct wasmaot_vmctx;
  * compares it with the interned pointer of the type it expects (vmctx + types_offset + 8*typeidx):
  * types are matched exactly, never by a hash, and without a call. `code` is called as
  *     RESULT code(wasmaot_vmctx *vmctx, PARAMS...)
- * with the C calling convention; several results come back as an LLVM first-class struct. */
+ * with the C calling convention; several results come back as an LLVM first-class struct.
+ * `tail_code` is the same function with LLVM's `tailcc` convention, set for the functions of
+ * modules with return_call* (compiled with tailcc throughout, so that those are guaranteed tail
+ * calls, callee-popped); such modules call records through it when set and through `code`
+ * otherwise. NULL for host functions and for modules without tail calls. */
 typedef struct wasmaot_funcref {
     const char *type;
     void *code;
     struct wasmaot_vmctx *vmctx;
+    void *tail_code;
 } wasmaot_funcref;
 
 /* A table of references (funcref: wasmaot_funcref*, externref: opaque host pointer). */
@@ -160,8 +165,10 @@ typedef struct wasmaot_module_desc {
     /* Functions (imported first, in the module's index space). Imported function i is reached
      * through the wasmaot_funcref* stored at vmctx + imported_funcs_offset + 8*i (filled by the
      * runtime before init). Defined function j has its own funcref record (filled by the runtime
-     * before init: type = funcs[num_imported_funcs + j].type, code = func_code[j], vmctx) at
-     * vmctx + funcrefs_offset + 24*j, and code pointer func_code[j]. */
+     * before init: type = funcs[num_imported_funcs + j].type, code = func_code[j], vmctx,
+     * tail_code = func_tail_code[j]) at vmctx + funcrefs_offset + sizeof(wasmaot_funcref)*j.
+     * func_code[j] is a C-convention entry (NULL for a function no reference, export or start
+     * can reach); generated code itself calls the tailcc entries. */
     uint32_t num_funcs, num_imported_funcs;
     const wasmaot_func_desc *funcs;
     void *const *func_code; /* num_funcs - num_imported_funcs entries */
@@ -202,6 +209,9 @@ typedef struct wasmaot_module_desc {
     uint32_t num_types;
     uint32_t types_offset;
     const char *const *types;
+    /* tailcc entry of each defined function (see wasmaot_funcref.tail_code); NULL for a module
+     * without return_call*, whose functions use the C convention (func_code = the functions). */
+    void *const *func_tail_code;
 } wasmaot_module_desc;
 
 /* The section holding generated code (a C identifier, so linkers define __start_/__stop_). */

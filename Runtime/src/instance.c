@@ -147,11 +147,12 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
     /* Funcref records of the defined functions (a loop here rather than three stores per function
      * in the generated init, which made init the largest function of big modules). */
     for (uint32_t j = 0; j < d->num_funcs - d->num_imported_funcs; j++) {
-        wasmaot_funcref *r = (wasmaot_funcref *)((char *)vm + d->funcrefs_offset + 24 * (size_t)j);
+        wasmaot_funcref *r = (wasmaot_funcref *)((char *)vm + d->funcrefs_offset + sizeof(wasmaot_funcref) * (size_t)j);
         r->type = wasmaot_intern_type(d->funcs[d->num_imported_funcs + j].type);
         if (!r->type) { err = "out of memory"; goto out; }
         r->code = d->func_code[j];
         r->vmctx = vm;
+        r->tail_code = d->func_tail_code ? d->func_tail_code[j] : NULL;
     }
 
     uint32_t nfunc_imports = 0;
@@ -280,7 +281,7 @@ PIN(wasmaot_vmctx, stack_limit, 16); PIN(wasmaot_vmctx, host, 24);
 _Static_assert(sizeof(wasmaot_vmctx) == 32, "vmctx head size");
 PIN(wasmaot_memory, base, 0); PIN(wasmaot_memory, size, 8); PIN(wasmaot_memory, max_pages, 16);
 PIN(wasmaot_funcref, type, 0); PIN(wasmaot_funcref, code, 8); PIN(wasmaot_funcref, vmctx, 16);
-_Static_assert(sizeof(wasmaot_funcref) == 24, "funcref record size");
+PIN(wasmaot_funcref, tail_code, 24); _Static_assert(sizeof(wasmaot_funcref) == 32, "funcref record size");
 PIN(wasmaot_table, elems, 0); PIN(wasmaot_table, size, 8); PIN(wasmaot_table, max, 12);
 PIN(wasmaot_import_desc, module, 0); PIN(wasmaot_import_desc, name, 8);
 PIN(wasmaot_import_desc, kind, 16); PIN(wasmaot_import_desc, index, 20);
@@ -304,5 +305,5 @@ PIN(wasmaot_module_desc, init, 128); PIN(wasmaot_module_desc, wasi_defaults, 136
 PIN(wasmaot_module_desc, func_c_entry, 144); PIN(wasmaot_module_desc, code_start, 152);
 PIN(wasmaot_module_desc, code_end, 160); PIN(wasmaot_module_desc, num_types, 168);
 PIN(wasmaot_module_desc, types_offset, 172); PIN(wasmaot_module_desc, types, 176);
-_Static_assert(sizeof(wasmaot_module_desc) == 184, "module desc size");
+PIN(wasmaot_module_desc, func_tail_code, 184); _Static_assert(sizeof(wasmaot_module_desc) == 192, "module desc size");
 _Static_assert(sizeof(wasmaot_host_func) == 32, "host func entry size");

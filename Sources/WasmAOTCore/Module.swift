@@ -30,6 +30,8 @@ public struct WasmModule: Sendable {
     public var importedMemoryCount = 0
     public var globals: [GlobalType] = []
     public var importedGlobalCount = 0
+    /// The module has return_call* (TailCallScan): its functions use LLVM's tailcc convention.
+    public var usesTailCalls = false
     /// Initializers of the defined tables (index - importedTableCount); nil: null references.
     public var tableInitializers: [ConstExpression?] = []
     /// Initializers of the defined globals (index - importedGlobalCount).
@@ -63,7 +65,7 @@ public struct WasmModule: Sendable {
     }
 
     /// Features accepted by the decoder: Wasm 2.0 minus SIMD (SIMD lands in a later issue).
-    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences]
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .tailCall]
 
     /// Decodes and validates everything except function bodies.
     public static func decode(bytes: [UInt8], standard: WasmStandard = .wasm3) throws(CompileError) -> WasmModule {
@@ -203,6 +205,7 @@ public struct WasmModule: Sendable {
         module.functionTypeIndices += functions
         module.typeTexts = canonicalTexts(module.types)
         module.codes = codes
+        module.usesTailCalls = TailCallScan.usesTailCalls(codes)
         module.tables += definedTables.map(\.type)
         module.tableInitializers = definedTables.map(\.initializer)
         module.memories += definedMemories.map(\.type)

@@ -54,7 +54,6 @@ public enum UnsupportedProposal {
     public static func feature(of instruction: Instruction) -> WasmFeatureSet.Feature? {
         switch instruction {
         case .throw, .throwRef, .tryTable: return .exceptionHandling
-        case .returnCall, .returnCallIndirect, .returnCallRef: return .tailCall
         case .v128Const, .i8x16Shuffle, .simd, .simdLane, .simdMemLane: return .simd
         case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64: return .threads
         case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS, .structGetU,

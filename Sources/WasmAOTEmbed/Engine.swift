@@ -155,7 +155,7 @@ public final class Engine: @unchecked Sendable {
         let record = UnsafeMutablePointer<wasmaot_funcref>.allocate(capacity: 1)
         // The type's process-wide identity, what call_indirect compares (wasmaot_intern_type).
         guard let id = symbols.internType(type) else { throw EmbedError("out of memory") }
-        record.initialize(to: wasmaot_funcref(type: id, code: code, vmctx: nil))
+        record.initialize(to: wasmaot_funcref(type: id, code: code, vmctx: nil, tail_code: nil))
         return .function(Function(record: record, type: type, cEntry: code))
     }
 }

@@ -78,22 +78,24 @@ struct DescriptorEmitter {
         }
         let memoryKind = wasm.memories.isEmpty ? 0 : (wasm.importedMemoryCount > 0 ? 2 : 1)
         let memory = wasm.memories.first
+        let cEntryCode = makeCEntryCode()
         let fields: [LLVMValueRef] = [
             ir.c32(Self.abiVersion), ir.c32(m.layout.size),
             ir.c32(imports.count), ir.constArrayGlobal(importType, imports, name: "imports"),
             ir.c32(exports.count), ir.constArrayGlobal(exportType, exports, name: "exports"),
             ir.c32(wasm.functionTypeIndices.count), ir.c32(wasm.importedFunctionCount),
             ir.constArrayGlobal(funcType, funcs, name: "funcs"),
-            ir.constArrayGlobal(ir.ptr, m.allDefinedFunctions, name: "func_code"),
+            ir.constArrayGlobal(ir.ptr, cEntryCode, name: "func_code"),
             ir.c32(m.layout.importedFuncs), ir.c32(m.layout.funcrefs),
             ir.c32(tables.count), ir.constArrayGlobal(tableType, tables, name: "tables"), ir.c32(m.layout.tables),
             ir.c32(memoryKind), ir.c64u(memory?.min ?? 0), ir.c64u(memory?.max ?? 65536),
             ir.c32(globals.count), ir.constArrayGlobal(globalType, globals, name: "globals"),
             initFunction, ir.cString(wasiDefaults),
-            ir.constArrayGlobal(ir.ptr, cEntries(), name: "func_c_entry"),
+            ir.constArrayGlobal(ir.ptr, cEntries(cEntryCode), name: "func_c_entry"),
             sectionBound("__start_"), sectionBound("__stop_"),
             ir.c32(wasm.types.count), ir.c32(m.layout.typeIDs),
             ir.constArrayGlobal(ir.ptr, wasm.typeTexts.map { m.canonicalType($0) }, name: "types"),
+            wasm.usesTailCalls ? ir.constArrayGlobal(ir.ptr, m.allDefinedFunctions, name: "func_tail_code") : ir.nullPtr,
         ]
         let descriptor = ir.constStruct(fields)
         let global = LLVMAddGlobal(ir.module, LLVMTypeOf(descriptor), "wasmaot_module")!
@@ -102,19 +104,47 @@ struct DescriptorEmitter {
         LLVMSetAlignment(global, 8)
     }
 
-    /// C-ABI entries (see wasmaot_module_desc.func_c_entry): a wrapper storing the results
-    /// through a pointer for multi-value functions, the function itself otherwise.
-    private func cEntries() -> [LLVMValueRef] {
+    /// Whether C code may call defined function `j`: it can be referenced (export, element
+    /// segment, ref.func — all in declaredFunctionReferences) or is the start function.
+    private func reachableFromC(_ j: Int) -> Bool {
+        let index = UInt32(m.wasm.importedFunctionCount + j)
+        return m.wasm.declaredFunctionReferences.contains(index) || m.wasm.start == index
+    }
+
+    /// C-convention entries (wasmaot_module_desc.func_code, funcref.code): the functions
+    /// themselves, or in a module with tail calls a wrapper that calls the tailcc function, for
+    /// each function C code can reach (NULL for the others).
+    private func makeCEntryCode() -> [LLVMValueRef] {
+        let wasm = m.wasm
+        guard wasm.usesTailCalls else { return m.allDefinedFunctions }
+        return m.allDefinedFunctions.enumerated().map { j, fn in
+            guard reachableFromC(j) else { return ir.nullPtr }
+            let type = m.llvmFunctionTypes[Int(wasm.functionTypeIndices[wasm.importedFunctionCount + j])]
+            let wrapper = LLVMAddFunction(ir.module, "wasm_f\(wasm.importedFunctionCount + j)_ccc", type)!
+            LLVMSetLinkage(wrapper, LLVMInternalLinkage)
+            let current = LLVMGetInsertBlock(ir.builder)
+            LLVMPositionBuilderAtEnd(ir.builder, LLVMAppendBasicBlockInContext(ir.context, wrapper, "entry"))
+            let args = (0..<LLVMCountParams(wrapper)).map { LLVMGetParam(wrapper, $0)! }
+            let result = m.callWasm(type, fn, args)
+            if LLVMGetTypeKind(LLVMGetReturnType(type)) == LLVMVoidTypeKind { LLVMBuildRetVoid(ir.builder) } else { LLVMBuildRet(ir.builder, result) }
+            if let current { LLVMPositionBuilderAtEnd(ir.builder, current) }
+            return wrapper
+        }
+    }
+
+    /// C-ABI entries for embedders (see wasmaot_module_desc.func_c_entry): a wrapper storing the
+    /// results through a pointer for multi-value functions, the C-convention entry otherwise.
+    private func cEntries(_ code: [LLVMValueRef]) -> [LLVMValueRef] {
         let wasm = m.wasm
         return m.allDefinedFunctions.enumerated().map { j, fn in
             let type = wasm.functionType(ofFunction: UInt32(wasm.importedFunctionCount + j))
-            guard type.results.count > 1 else { return fn }
+            guard type.results.count > 1, reachableFromC(j) else { return code[j] }
             let params = [ir.ptr] + type.parameters.map { ir.type($0) } + [ir.ptr]
             let wrapper = LLVMAddFunction(ir.module, "wasm_f\(wasm.importedFunctionCount + j)_c", ir.fnType(ir.void, params))!
             LLVMSetLinkage(wrapper, LLVMInternalLinkage)
             LLVMPositionBuilderAtEnd(ir.builder, LLVMAppendBasicBlockInContext(ir.context, wrapper, "entry"))
             let args = (0..<(params.count - 1)).map { LLVMGetParam(wrapper, UInt32($0))! }
-            let result = ir.call(m.llvmFunctionTypes[Int(wasm.functionTypeIndices[wasm.importedFunctionCount + j])], fn, args)
+            let result = m.callWasm(m.llvmFunctionTypes[Int(wasm.functionTypeIndices[wasm.importedFunctionCount + j])], fn, args)
             let out = LLVMGetParam(wrapper, UInt32(params.count - 1))!
             for i in 0..<type.results.count {
                 ir.store(LLVMBuildExtractValue(ir.builder, result, UInt32(i), "")!, ir.gep(out, 8 * i))

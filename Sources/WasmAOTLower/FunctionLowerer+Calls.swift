@@ -5,33 +5,97 @@ import WasmTypes
 
 extension FunctionLowerer {
     func call(_ f: UInt32) throws(CompileError) {
+        try call(f, tail: false)
+    }
+
+    /// `call f` / `return_call f` (a guaranteed tail call: the caller's frame is gone, so
+    /// unbounded mutual recursion runs in constant stack).
+    func call(_ f: UInt32, tail: Bool) throws(CompileError) {
         guard Int(f) < m.wasm.functionTypeIndices.count else { throw error("unknown function \(f)") }
         let typeIndex = Int(m.wasm.functionTypeIndices[Int(f)])
         let ft = m.wasm.types[typeIndex]
+        if tail { try checkTailCallResults(ft) }
         let args = try pop(ft.parameters)
         guard emitting else {
-            for t in ft.results { push(t, nil) }
+            if tail { markUnreachable() } else { for t in ft.results { push(t, nil) } }
             return
         }
         let llvmType = m.llvmFunctionTypes[typeIndex]
-        let result: LLVMValueRef
         if Int(f) < m.wasm.importedFunctionCount {
             let record = ir.load(ir.ptr, ir.gep(vmctx, m.layout.importedFunction(Int(f))))
             ir.markInvariant(record)
-            result = callThroughRecord(record, llvmType, args)
-        } else {
-            let callee = m.definedFunction(Int(f) - m.wasm.importedFunctionCount)
-            m.directCallees.insert(Int(f) - m.wasm.importedFunctionCount)
-            result = ir.call(llvmType, callee, [vmctx] + args.map { value($0) })
+            let result = callThroughRecord(record, llvmType, args, tail: tail)
+            if tail { markUnreachable() } else { pushResults(ft.results, result) }
+            return
         }
-        pushResults(ft.results, result)
+        let callee = m.definedFunction(Int(f) - m.wasm.importedFunctionCount)
+        m.directCallees.insert(Int(f) - m.wasm.importedFunctionCount)
+        if tail { allowTailCalls() }
+        let result = m.callWasm(llvmType, callee, [vmctx] + args.map { value($0) }, tail: tail)
+        if tail {
+            returnValue(result, ft.results)
+            markUnreachable()
+        } else {
+            pushResults(ft.results, result)
+        }
     }
 
-    /// Calls `record->code(record->vmctx, args...)` (a wasmaot_funcref).
-    private func callThroughRecord(_ record: LLVMValueRef, _ llvmType: LLVMTypeRef, _ args: [Operand]) -> LLVMValueRef {
-        let code = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefCode))
+    /// return_call*: the callee's results must be the caller's (up to subtyping).
+    private func checkTailCallResults(_ callee: FunctionType) throws(CompileError) {
+        guard callee.results.count == type.results.count,
+              zip(callee.results, type.results).allSatisfy({ m.wasm.isSubtype($0, of: $1) }) else {
+            throw error("type mismatch: tail call results differ from the function's")
+        }
+    }
+
+    /// `musttail` calls are refused by the backend in a function that disables tail calls (the
+    /// attribute keeps LLVM from turning plain Wasm recursion into loops).
+    private func allowTailCalls() {
+        LLVMRemoveStringAttributeAtIndex(function, UInt32(bitPattern: Int32(LLVMAttributeFunctionIndex)), "disable-tail-calls", 18)
+    }
+
+    private func returnValue(_ result: LLVMValueRef, _ results: [ValueType]) {
+        if results.isEmpty { LLVMBuildRetVoid(ir.builder) } else { LLVMBuildRet(ir.builder, result) }
+    }
+
+    /// Calls the function of a wasmaot_funcref: its tailcc entry when it has one (generated
+    /// code), else its C entry (a host function, called and returned from; only calls between
+    /// Wasm functions are tail calls). `tail`: the caller returns the result right away.
+    private func callThroughRecord(_ record: LLVMValueRef, _ llvmType: LLVMTypeRef, _ args: [Operand], tail: Bool = false) -> LLVMValueRef {
         let calleeContext = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefVMContext))
-        return ir.call(llvmType, code, [calleeContext] + args.map { value($0) })
+        guard m.wasm.usesTailCalls else {
+            // C convention on both sides (a tailcc function of another module has a C entry).
+            let code = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefCode))
+            return ir.call(llvmType, code, [calleeContext] + args.map { value($0) })
+        }
+        let tailCode = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefTailCode))
+        let values = [calleeContext] + args.map { value($0) }
+        let wasmBlock = newBlock("call_wasm"), hostBlock = newBlock("call_host")
+        let isHost = LLVMBuildIsNull(ir.builder, tailCode, "")!
+        setUnlikelyFirst(LLVMBuildCondBr(ir.builder, isHost, hostBlock, wasmBlock)!)
+        let void = LLVMGetTypeKind(LLVMGetReturnType(llvmType)) == LLVMVoidTypeKind
+        if tail { allowTailCalls() }
+        LLVMPositionBuilderAtEnd(ir.builder, wasmBlock)
+        let wasmResult = m.callWasm(llvmType, tailCode, values, tail: tail)
+        if tail { if void { LLVMBuildRetVoid(ir.builder) } else { LLVMBuildRet(ir.builder, wasmResult) } }
+        LLVMPositionBuilderAtEnd(ir.builder, hostBlock)
+        let code = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefCode))
+        let hostResult = ir.call(llvmType, code, values)
+        if tail {
+            if void { LLVMBuildRetVoid(ir.builder) } else { LLVMBuildRet(ir.builder, hostResult) }
+            return wasmResult
+        }
+        let join = newBlock("call_done")
+        LLVMBuildBr(ir.builder, join)
+        LLVMPositionBuilderAtEnd(ir.builder, wasmBlock)
+        LLVMBuildBr(ir.builder, join)
+        LLVMPositionBuilderAtEnd(ir.builder, join)
+        if void { return wasmResult }
+        let phi = LLVMBuildPhi(ir.builder, LLVMGetReturnType(llvmType), "")!
+        var incoming: [LLVMValueRef?] = [wasmResult, hostResult]
+        var blocks: [LLVMBasicBlockRef?] = [wasmBlock, hostBlock]
+        LLVMAddIncoming(phi, &incoming, &blocks, 2)
+        return phi
     }
 
     func pushResults(_ results: [ValueType], _ result: LLVMValueRef) {
@@ -45,15 +109,16 @@ extension FunctionLowerer {
         }
     }
 
-    func callIndirect(typeIndex: UInt32, table: UInt32) throws(CompileError) {
+    func callIndirect(typeIndex: UInt32, table: UInt32, tail: Bool = false) throws(CompileError) {
         guard Int(table) < m.wasm.tables.count else { throw error("unknown table \(table)") }
         guard m.wasm.isFunctionReference(.ref(m.wasm.tables[Int(table)].elementType)) else { throw error("type mismatch: call_indirect needs a funcref table") }
         guard Int(typeIndex) < m.wasm.types.count else { throw error("unknown type \(typeIndex)") }
         let ft = m.wasm.types[Int(typeIndex)]
+        if tail { try checkTailCallResults(ft) }
         let index = try pop(.i32)
         let args = try pop(ft.parameters)
         guard emitting else {
-            for t in ft.results { push(t, nil) }
+            if tail { markUnreachable() } else { for t in ft.results { push(t, nil) } }
             return
         }
         let record = ir.load(ir.ptr, tableSlot(table, index, outOfBounds: TrapKind.undefinedElement))
@@ -64,23 +129,25 @@ extension FunctionLowerer {
         let expected = ir.load(ir.ptr, ir.gep(vmctx, m.layout.typeID(Int(typeIndex))))
         ir.markInvariant(expected)
         trapIf(LLVMBuildICmp(ir.builder, LLVMIntNE, actual, expected, "")!, TrapKind.indirectCallMismatch)
-        let result = callThroughRecord(record, m.llvmFunctionTypes[Int(typeIndex)], args)
-        pushResults(ft.results, result)
+        let result = callThroughRecord(record, m.llvmFunctionTypes[Int(typeIndex)], args, tail: tail)
+        if tail { markUnreachable() } else { pushResults(ft.results, result) }
     }
 
     /// `call_ref $t`: calls a `(ref null $t)`, trapping on null. The static type guarantees the
     /// signature, so there is no type check.
-    func callRef(typeIndex: UInt32) throws(CompileError) {
+    func callRef(typeIndex: UInt32, tail: Bool = false) throws(CompileError) {
         guard Int(typeIndex) < m.wasm.types.count else { throw error("unknown type \(typeIndex)") }
         let ft = m.wasm.types[Int(typeIndex)]
+        if tail { try checkTailCallResults(ft) }
         let ref = try pop(.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex))))
         let args = try pop(ft.parameters)
         guard emitting else {
-            for t in ft.results { push(t, nil) }
+            if tail { markUnreachable() } else { for t in ft.results { push(t, nil) } }
             return
         }
         trapIf(LLVMBuildIsNull(ir.builder, value(ref), "")!, TrapKind.nullFunctionReference)
-        pushResults(ft.results, callThroughRecord(value(ref), m.llvmFunctionTypes[Int(typeIndex)], args))
+        let result = callThroughRecord(value(ref), m.llvmFunctionTypes[Int(typeIndex)], args, tail: tail)
+        if tail { markUnreachable() } else { pushResults(ft.results, result) }
     }
 
     func tablePointer(_ table: UInt32) -> LLVMValueRef {

@@ -49,6 +49,9 @@ extension FunctionLowerer {
             if emitting { ir.store(value(v), local.slot) }
             push(local.type, v.value)
         case .callRef(let t): try callRef(typeIndex: t)
+        case .returnCall(let f): try call(f, tail: true)
+        case .returnCallIndirect(let t, let table): try callIndirect(typeIndex: t, table: table, tail: true)
+        case .returnCallRef(let t): try callRef(typeIndex: t, tail: true)
         case .refAsNonNull: try refAsNonNull()
         case .brOnNull(let depth): try branchOnNull(depth)
         case .brOnNonNull(let depth): try branchOnNonNull(depth)

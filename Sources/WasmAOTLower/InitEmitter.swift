@@ -65,7 +65,7 @@ struct InitEmitter {
                 ir.call(ir.fnType(ir.void, [ir.ptr]), code, [calleeContext])
             } else {
                 let callee = m.definedFunction(Int(start) - wasm.importedFunctionCount)
-                ir.call(ir.fnType(ir.void, [ir.ptr]), callee, [vmctx])
+                m.callWasm(ir.fnType(ir.void, [ir.ptr]), callee, [vmctx])
             }
         }
         LLVMBuildRetVoid(ir.builder)

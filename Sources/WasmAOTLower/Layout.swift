@@ -20,6 +20,7 @@ struct VMContextLayout {
     static let funcrefType = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.type)!
     static let funcrefCode = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.code)!
     static let funcrefVMContext = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.vmctx)!
+    static let funcrefTailCode = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.tail_code)!
     static let funcrefSize = MemoryLayout<wasmaot_funcref>.stride
     static let tableElems = MemoryLayout<wasmaot_table>.offset(of: \wasmaot_table.elems)!
     static let tableSize = MemoryLayout<wasmaot_table>.offset(of: \wasmaot_table.size)!

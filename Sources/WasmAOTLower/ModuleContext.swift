@@ -64,6 +64,7 @@ final class ModuleContext {
         let index = wasm.importedFunctionCount + j
         let typeIndex = Int(wasm.functionTypeIndices[index])
         let fn = LLVMAddFunction(ir.module, "wasm_f\(index)", llvmFunctionTypes[typeIndex])!
+        if wasm.usesTailCalls { LLVMSetFunctionCallConv(fn, Self.tailCallConv) }
         ir.addFunctionAttribute(fn, "nounwind")
         if owns(j) {
             if partitioned {
@@ -118,6 +119,23 @@ final class ModuleContext {
         }
         dataSegments[k] = global
         return global
+    }
+
+    /// LLVM's `tailcc` (CallingConv::Tail; the C API has no constant for it): in a module with
+    /// return_call* every Wasm function uses it, so that those are guaranteed tail calls
+    /// (`musttail`) between functions of any signatures — the callee pops its own stack
+    /// arguments. C callers go through the C-convention entries of the descriptor
+    /// (wasmaot_funcref.code). Modules without tail calls keep the C convention throughout.
+    static let tailCallConv: UInt32 = 18
+
+    /// A call to a defined function of this module (or a record's tail_code); `tail`: a
+    /// guaranteed tail call (the caller returns its result right after).
+    @discardableResult
+    func callWasm(_ type: LLVMTypeRef, _ fn: LLVMValueRef, _ args: [LLVMValueRef], tail: Bool = false) -> LLVMValueRef {
+        let call = ir.call(type, fn, args)
+        if wasm.usesTailCalls { LLVMSetInstructionCallConv(call, Self.tailCallConv) }
+        if tail { LLVMSetTailCallKind(call, LLVMTailCallKindMustTail) }
+        return call
     }
 
     /// Every defined function, declared (the descriptor lists them all).

@@ -10,13 +10,13 @@ final class CProgramTests: XCTestCase {
         var native: URL
     }
 
-    private func build(_ name: String, opt: String = "-O2") throws -> Built {
+    private func build(_ name: String, opt: String = "-O2", wasmFlags: [String] = []) throws -> Built {
         let dir = try makeTempDir(name)
         let source = try Paths.cFixture(name, into: dir)
         let wasm = dir.appendingPathComponent("\(name).wasm")
         let aot = dir.appendingPathComponent("\(name).aot")
         let native = dir.appendingPathComponent("\(name).native")
-        try Toolchains.cToWasm(source, wasm)
+        try Toolchains.cToWasm(source, wasm, extra: wasmFlags)
         try Toolchains.cToNative(source, native)
         try WasmAOT.compile(wasm, to: aot, [opt])
         return Built(aot: aot, native: native)
@@ -69,6 +69,18 @@ final class CProgramTests: XCTestCase {
         XCTAssertTrue(r.aot.stdoutText.contains("ack(3, 5) = 253"))
         // 100k frames: still within the default native stack for both.
         try compare(built, args: ["100000"])
+    }
+
+    /// Built with `-mtail-call`: 10^8 calls through return_call (mismatched signatures too) and
+    /// return_call_indirect finish in constant stack (a call frame each would need gigabytes), at
+    /// -O2 and at the baseline tier, printing what the native build prints.
+    func testGuaranteedTailCalls() throws {
+        for opt in ["-O2", "--tier=baseline"] {
+            let built = try build("tailcalls", opt: opt, wasmFlags: ["-mtail-call"])
+            let r = try compare(built)
+            XCTAssertEqual(r.aot.status, 0, "\(opt): \(r.aot.summary)")
+            XCTAssertEqual(r.aot.stdoutText, "4264526263840510208\n", opt)
+        }
     }
 
     func testArgv() throws {

@@ -347,6 +347,37 @@ final class SemanticsTests: XCTestCase {
             """, extra: extra, locals: "(local $l (ref $t))", expected: ["40", "42", "-1", "6", "10", "0", "1", "1", "2"])
     }
 
+    func testGuaranteedTailCalls() throws {
+        // 3 * 10^6 calls around a cycle of return_call, return_call_indirect and return_call_ref
+        // between functions of three different signatures (the stack would need ~100 MB of
+        // frames otherwise), a multi-value tail call, and a tail call to an imported host function.
+        let extra = """
+            (memory 1)
+            (type $a (func (param i64 i32) (result i64)))
+            (type $b (func (param i32 i64 f64 i32) (result i64)))
+            (type $c (func (param i64) (result i64)))
+            (table 1 funcref) (elem (i32.const 0) $fb)
+            (elem declare func $fc)
+            (func $fa (type $a) (if (result i64) (i64.eqz (local.get 0)) (then (i64.extend_i32_u (local.get 1)))
+              (else (return_call_indirect (type $b) (i32.add (local.get 1) (i32.const 1)) (local.get 0) (f64.const 1.5)
+                                                    (i32.const 7) (i32.const 0)))))
+            (func $fb (type $b) (return_call_ref $c (i64.sub (local.get 1) (i64.const 1))
+              (if (result (ref $c)) (i32.eq (local.get 3) (i32.const 7)) (then (ref.func $fc)) (else (unreachable)))))
+            (func $fc (type $c) (if (result i64) (i64.eqz (local.get 0)) (then (i64.const -1))
+              (else (return_call $fa (i64.sub (local.get 0) (i64.const 1)) (i32.const 2)))))
+            (func $pair (param i32) (result i32 i64)
+              (if (result i32 i64) (i32.eqz (local.get 0)) (then (i32.const 5) (i64.const 6))
+                (else (return_call $pair (i32.sub (local.get 0) (i32.const 1))))))
+            (func $exit_via_tail (param i32) (return_call $proc_exit (local.get 0)))
+            """
+        try check("""
+            (call $i64 (call $fa (i64.const 3000000) (i32.const 0)))
+            (call $i64 (call $fc (i64.const 3000000)))
+            (call $pair (i32.const 1000000)) (call $i64) (call $i32)
+            (call $exit_via_tail (i32.const 3))
+            """, extra: extra, expected: ["2", "-1", "6", "5"], status: 3)
+    }
+
     func testProcExitStatus() throws {
         // proc_exit from deep inside a call chain ends the process with that status at once.
         let extra = """

@@ -181,9 +181,15 @@ final class TrapTests: XCTestCase {
 
     func testInfiniteTailRecursion() throws {
         // A call in tail position and an accumulator-style recursion (LLVM's tail recursion
-        // elimination can rewrite both into loops; Wasm has no tail calls, so both must trap).
+        // elimination can rewrite both into loops; a plain `call` is no tail call, so both must
+        // trap) — also in a module with return_call elsewhere, whose functions use tailcc.
         try assertTrap("(call $r (i32.const 0))", "call stack exhausted",
                        extra: "(func $r (param i32) (call $r (i32.add (local.get 0) (i32.const 1))))")
+        try assertTrap("(call $r (i32.const 0))", "call stack exhausted",
+                       extra: """
+                           (func $r (param i32) (call $r (i32.add (local.get 0) (i32.const 1))))
+                           (func $t (param i32) (return_call $r (local.get 0)))
+                           """)
         try assertTrap("(drop (call $s (i64.const 1)))", "call stack exhausted",
                        extra: "(func $s (param i64) (result i64) (i64.add (call $s (i64.add (local.get 0) (i64.const 1))) (local.get 0)))")
     }

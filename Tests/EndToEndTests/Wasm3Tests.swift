@@ -124,3 +124,47 @@ final class TypedFunctionReferencesTests: XCTestCase {
         try runScript(Self.script, named: "function-references.wast", levels: 0...2, minimumCommands: 24, in: self)
     }
 }
+
+/// Tail calls across modules: a module without return_call* keeps the C convention, a module with
+/// them uses tailcc; calls and tail calls through imports and shared tables work in every
+/// direction, and a million tail calls through a table run in constant stack (the spec runner's
+/// thread has 8 MiB). Executables: SemanticsTests.testGuaranteedTailCalls, CProgramTests.
+final class TailCallTests: XCTestCase {
+    static let script = #"""
+;; Tail calls across modules: a module without return_call* keeps the C convention, one with
+;; them uses tailcc; records carry both entries, so calls and tail calls work in every direction.
+(module $N
+  (type $t (func (param i64) (result i64)))
+  (func $dec (export "dec") (type $t) (i64.sub (local.get 0) (i64.const 1)))
+  (table (export "tab") 4 funcref)
+  (elem (i32.const 0) $dec)
+  (func (export "call-tab") (param i32 i64) (result i64) (call_indirect (type $t) (local.get 1) (local.get 0))))
+(register "N" $N)
+(module $T
+  (type $t (func (param i64) (result i64)))
+  (import "N" "dec" (func $dec (type $t)))
+  (import "N" "tab" (table $tab 4 funcref))
+  (elem (table $tab) (i32.const 1) func $count $tail-dec)
+  (func $count (export "count") (type $t)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 42))
+      (else (return_call_indirect $tab (type $t) (call $dec (local.get 0)) (i32.const 1)))))
+  (func $tail-dec (export "tail-dec") (type $t) (return_call $dec (local.get 0)))
+  (func (export "tail-tab0") (param i64) (result i64) (return_call_indirect $tab (type $t) (local.get 0) (i32.const 0))))
+(register "T" $T)
+(assert_return (invoke "count" (i64.const 1000000)) (i64.const 42))
+(assert_return (invoke "tail-dec" (i64.const 10)) (i64.const 9))
+(assert_return (invoke "tail-tab0" (i64.const 10)) (i64.const 9))
+(assert_return (invoke $N "call-tab" (i32.const 1) (i64.const 5)) (i64.const 42))
+(assert_return (invoke $N "call-tab" (i32.const 2) (i64.const 5)) (i64.const 4))
+(module
+  (type $t (func (param i64) (result i64)))
+  (import "T" "count" (func $count (type $t)))
+  (import "T" "tail-dec" (func $td (type $t)))
+  (func (export "via-import") (result i64) (i64.add (call $count (i64.const 100)) (call $td (i64.const 1)))))
+(assert_return (invoke "via-import") (i64.const 42))
+"""#
+
+    func testTailCallsAcrossModules() throws {
+        try runScript(Self.script, named: "tail-calls.wast", levels: 0...2, minimumCommands: 11, in: self)
+    }
+}

