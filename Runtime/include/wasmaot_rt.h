@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 8u
+#define WASMAOT_ABI_VERSION 9u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -106,7 +106,7 @@ typedef struct wasmaot_table {
 /* Fixed head of every instance's vmctx; the module-specific tail follows it at the offsets in
  * wasmaot_module_desc. Generated code reads these fields at these exact offsets. */
 typedef struct wasmaot_vmctx {
-    uint8_t *mem_base;            /* offset 0: memory 0 base (NULL without memory) */
+    uint8_t *mem_base;            /* offset 0: memory 0 base (NULL without memory); WASI uses memory 0 */
     wasmaot_memory *memory;       /* offset 8: memory 0 (possibly shared with other instances) */
     uintptr_t stack_limit;        /* offset 16: prologues trap "call stack exhausted" below this */
     void *host;                   /* offset 24: runtime-owned (WASI state, embedder data) */
@@ -147,6 +147,12 @@ typedef struct wasmaot_func_desc {
     const char *type; /* canonical type text, as in imports (the module's one string per type) */
 } wasmaot_func_desc;
 
+typedef struct wasmaot_memory_desc {
+    uint32_t imported;
+    uint32_t reserved;
+    uint64_t min, max;  /* pages; max = 65536 if undeclared */
+} wasmaot_memory_desc;
+
 typedef struct wasmaot_global_desc {
     const char *type; /* "i", "mI", ... */
     uint32_t imported;
@@ -181,9 +187,13 @@ typedef struct wasmaot_module_desc {
     const wasmaot_table_desc *tables;
     uint32_t tables_offset;
 
-    /* Memory 0: 0 = none, 1 = defined, 2 = imported. The runtime sets vmctx->memory/mem_base. */
-    uint32_t memory_kind;
-    uint64_t memory_min_pages, memory_max_pages; /* max = 65536 if undeclared */
+    /* Memories (imported first; multi-memory): wasmaot_memory* of memory i at vmctx +
+     * memories_offset + 8*i, filled by the runtime before init (defined ones freshly reserved,
+     * imported ones by whoever links them); memory 0 also in vmctx->memory/mem_base. Generated
+     * code reads each memory's base through its object (bases never move). */
+    uint32_t num_memories;
+    uint32_t memories_offset;
+    const wasmaot_memory_desc *memories;
 
     /* Globals (imported first). Imported global cells are pointers filled by the runtime. */
     uint32_t num_globals;
@@ -220,13 +230,14 @@ typedef struct wasmaot_module_desc {
 /* ---- Called by generated code ---- */
 _Noreturn void wasmaot_trap(int kind);
 /* memory.grow: returns old size in pages, or -1. */
-int32_t wasmaot_memory_grow(wasmaot_vmctx *vmctx, uint32_t delta_pages);
+int32_t wasmaot_memory_grow(wasmaot_memory *m, uint32_t delta_pages);
 /* memory.init / data segment copy: traps out of bounds memory access. */
-void wasmaot_memory_init(wasmaot_vmctx *vmctx, const uint8_t *seg, uint32_t seg_len,
+void wasmaot_memory_init(wasmaot_memory *m, const uint8_t *seg, uint32_t seg_len,
                          uint32_t dst, uint32_t src, uint32_t n);
-/* memory.copy / memory.fill: bounds-checked, trap out of bounds memory access. */
-void wasmaot_memory_copy(wasmaot_vmctx *vmctx, uint32_t dst, uint32_t src, uint32_t n);
-void wasmaot_memory_fill(wasmaot_vmctx *vmctx, uint32_t dst, uint32_t val, uint32_t n);
+/* memory.copy (between two memories or within one) / memory.fill: bounds-checked, trap out of
+ * bounds memory access. */
+void wasmaot_memory_copy(wasmaot_memory *dst_m, wasmaot_memory *src_m, uint32_t dst, uint32_t src, uint32_t n);
+void wasmaot_memory_fill(wasmaot_memory *m, uint32_t dst, uint32_t val, uint32_t n);
 /* Tables: bounds-checked, trap out of bounds table access. */
 int32_t wasmaot_table_grow(wasmaot_table *t, void *init, uint32_t delta);
 void wasmaot_table_fill(wasmaot_table *t, uint32_t dst, void *val, uint32_t n);

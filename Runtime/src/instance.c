@@ -113,15 +113,22 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
     host->desc = d;
     vm->stack_limit = wasmaot_thread_stack_limit();
 
-    if (d->memory_kind == 1) {
-        if (d->memory_min_pages > 65536 || d->memory_min_pages > d->memory_max_pages) {
-            err = "memory: invalid limits";
-            goto out;
+    if (d->num_memories) {
+        host->own_memories = calloc(d->num_memories, sizeof *host->own_memories);
+        if (!host->own_memories) { err = "out of memory"; goto out; }
+    }
+    for (uint32_t i = 0; i < d->num_memories; i++) {
+        const wasmaot_memory_desc *md = &d->memories[i];
+        if (md->imported) continue;
+        if (md->min > 65536 || md->min > md->max) { err = "memory: invalid limits"; goto out; }
+        wasmaot_memory *m = memory_new(md->min, md->max);
+        if (!m) { err = "memory: cannot reserve address space"; goto out; }
+        host->own_memories[i] = m;
+        *(wasmaot_memory **)((char *)vm + d->memories_offset + 8 * (size_t)i) = m;
+        if (i == 0) {
+            vm->memory = m;
+            vm->mem_base = m->base;
         }
-        host->own_memory = memory_new(d->memory_min_pages, d->memory_max_pages);
-        if (!host->own_memory) { err = "memory: cannot reserve address space"; goto out; }
-        vm->memory = host->own_memory;
-        vm->mem_base = host->own_memory->base;
     }
 
     for (uint32_t i = 0; i < d->num_tables; i++) {
@@ -196,7 +203,8 @@ void wasmaot_instance_delete(wasmaot_vmctx *vm) {
             wasmaot_table *t = *table_slot(vm, d, i);
             if (t) { free(t->elems); free(t); }
         }
-        memory_delete(host->own_memory);
+        for (uint32_t i = 0; host->own_memories && i < d->num_memories; i++) memory_delete(host->own_memories[i]);
+        free(host->own_memories);
         free(host->host_refs);
         free(host);
     }
@@ -205,8 +213,7 @@ void wasmaot_instance_delete(wasmaot_vmctx *vm) {
 
 /* ---- Memory instructions ---- */
 
-int32_t wasmaot_memory_grow(wasmaot_vmctx *vm, uint32_t delta) {
-    wasmaot_memory *m = vm->memory;
+int32_t wasmaot_memory_grow(wasmaot_memory *m, uint32_t delta) {
     uint64_t old_pages = m->size / WASMAOT_PAGE_SIZE;
     if (delta == 0) return (int32_t)old_pages;
     uint64_t new_pages = old_pages + delta;
@@ -219,23 +226,23 @@ int32_t wasmaot_memory_grow(wasmaot_vmctx *vm, uint32_t delta) {
     return (int32_t)old_pages;
 }
 
-void wasmaot_memory_init(wasmaot_vmctx *vm, const uint8_t *seg, uint32_t seg_len, uint32_t dst,
+void wasmaot_memory_init(wasmaot_memory *m, const uint8_t *seg, uint32_t seg_len, uint32_t dst,
                          uint32_t src, uint32_t n) {
-    uint64_t size = vm->memory ? vm->memory->size : 0;
+    uint64_t size = m ? m->size : 0;
     if ((uint64_t)src + n > seg_len || (uint64_t)dst + n > size) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
-    if (n) memcpy(vm->mem_base + dst, seg + src, n);
+    if (n) memcpy(m->base + dst, seg + src, n);
 }
 
-void wasmaot_memory_copy(wasmaot_vmctx *vm, uint32_t dst, uint32_t src, uint32_t n) {
-    uint64_t size = vm->memory ? vm->memory->size : 0;
-    if ((uint64_t)src + n > size || (uint64_t)dst + n > size) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
-    if (n) memmove(vm->mem_base + dst, vm->mem_base + src, n);
+void wasmaot_memory_copy(wasmaot_memory *dm, wasmaot_memory *sm, uint32_t dst, uint32_t src, uint32_t n) {
+    uint64_t dsize = dm ? dm->size : 0, ssize = sm ? sm->size : 0;
+    if ((uint64_t)src + n > ssize || (uint64_t)dst + n > dsize) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    if (n) memmove(dm->base + dst, sm->base + src, n);
 }
 
-void wasmaot_memory_fill(wasmaot_vmctx *vm, uint32_t dst, uint32_t val, uint32_t n) {
-    uint64_t size = vm->memory ? vm->memory->size : 0;
+void wasmaot_memory_fill(wasmaot_memory *m, uint32_t dst, uint32_t val, uint32_t n) {
+    uint64_t size = m ? m->size : 0;
     if ((uint64_t)dst + n > size) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
-    if (n) memset(vm->mem_base + dst, (int)(uint8_t)val, n);
+    if (n) memset(m->base + dst, (int)(uint8_t)val, n);
 }
 
 /* ---- Table instructions ---- */
@@ -298,8 +305,9 @@ PIN(wasmaot_module_desc, num_funcs, 40); PIN(wasmaot_module_desc, num_imported_f
 PIN(wasmaot_module_desc, funcs, 48); PIN(wasmaot_module_desc, func_code, 56);
 PIN(wasmaot_module_desc, imported_funcs_offset, 64); PIN(wasmaot_module_desc, funcrefs_offset, 68);
 PIN(wasmaot_module_desc, num_tables, 72); PIN(wasmaot_module_desc, tables, 80);
-PIN(wasmaot_module_desc, tables_offset, 88); PIN(wasmaot_module_desc, memory_kind, 92);
-PIN(wasmaot_module_desc, memory_min_pages, 96); PIN(wasmaot_module_desc, memory_max_pages, 104);
+PIN(wasmaot_module_desc, tables_offset, 88); PIN(wasmaot_module_desc, num_memories, 92);
+PIN(wasmaot_module_desc, memories_offset, 96); PIN(wasmaot_module_desc, memories, 104);
+PIN(wasmaot_memory_desc, min, 8); _Static_assert(sizeof(wasmaot_memory_desc) == 24, "memory desc size");
 PIN(wasmaot_module_desc, num_globals, 112); PIN(wasmaot_module_desc, globals, 120);
 PIN(wasmaot_module_desc, init, 128); PIN(wasmaot_module_desc, wasi_defaults, 136);
 PIN(wasmaot_module_desc, func_c_entry, 144); PIN(wasmaot_module_desc, code_start, 152);

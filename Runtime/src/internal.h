@@ -49,7 +49,7 @@ struct wasmaot_wasi;
 typedef struct wasmaot_host {
     const wasmaot_module_desc *desc;
     struct wasmaot_wasi *wasi; /* NULL: the process-wide context (wasmaot_wasi_process) */
-    wasmaot_memory *own_memory;  /* memory this instance defined (freed with it) */
+    wasmaot_memory **own_memories; /* per memory index: the ones this instance defined (freed with it) */
     wasmaot_funcref *host_refs;  /* funcref records made for host imports */
     void *embedder;              /* free for the embedding API */
 } wasmaot_host;

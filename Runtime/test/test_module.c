@@ -26,8 +26,9 @@ enum {
 
 #define OFF_IMPORTS 32
 #define OFF_FUNCREFS (OFF_IMPORTS + 8 * NIMP)
-#define OFF_TABLES (OFF_FUNCREFS + 24)
-#define VMCTX_SIZE ((OFF_TABLES + 8 + 15) & ~15)
+#define OFF_TABLES (OFF_FUNCREFS + sizeof(wasmaot_funcref))
+#define OFF_MEMORIES (OFF_TABLES + 8)
+#define VMCTX_SIZE ((OFF_MEMORIES + 8 + 15) & ~15)
 
 #define W "wasi_snapshot_preview1"
 static const wasmaot_import_desc imports[] = {
@@ -74,7 +75,8 @@ static void init(wasmaot_vmctx *vm);
 static const wasmaot_export_desc exports[] = {{"_start", WASMAOT_EXTERN_FUNC, NIMP}};
 static const wasmaot_func_desc funcs[NIMP + 1] = {[NIMP] = {":"}};
 static void *const func_code[] = {(void *)start};
-static const wasmaot_table_desc tables[] = {{WASMAOT_REF_FUNC, 0, 2, 4}};
+static const wasmaot_table_desc tables[] = {{WASMAOT_REF_FUNC, 0, 2, 4, "r"}};
+static const wasmaot_memory_desc memories[] = {{0, 0, 1, 3}};
 
 const wasmaot_module_desc wasmaot_module = {
     .abi_version = WASMAOT_ABI_VERSION,
@@ -84,7 +86,7 @@ const wasmaot_module_desc wasmaot_module = {
     .num_funcs = NIMP + 1, .num_imported_funcs = NIMP, .funcs = funcs, .func_code = func_code,
     .imported_funcs_offset = OFF_IMPORTS, .funcrefs_offset = OFF_FUNCREFS,
     .num_tables = 1, .tables = tables, .tables_offset = OFF_TABLES,
-    .memory_kind = 1, .memory_min_pages = 1, .memory_max_pages = 3,
+    .num_memories = 1, .memories_offset = OFF_MEMORIES, .memories = memories,
     .init = init,
     .wasi_defaults = "",
     .code_start = __start_wasmaot_code, .code_end = __stop_wasmaot_code,
@@ -149,7 +151,7 @@ static void init(wasmaot_vmctx *vm) {
     self->type = wasmaot_intern_type(":");
     self->code = (void *)start;
     self->vmctx = vm;
-    wasmaot_memory_init(vm, data_seg, 6, STR, 0, 6); /* an active data segment */
+    wasmaot_memory_init(vm->memory, data_seg, 6, STR, 0, 6); /* an active data segment */
 }
 
 /* Recursion with the prologue check generated code has. */
@@ -405,15 +407,15 @@ static void mode_tables(wasmaot_vmctx *vm) {
 
 static void mode_memops(wasmaot_vmctx *vm) {
     uint8_t *m = vm->mem_base;
-    wasmaot_memory_fill(vm, 100, 0x41, 4);
-    wasmaot_memory_copy(vm, 102, 100, 4); /* overlap forward */
+    wasmaot_memory_fill(vm->memory, 100, 0x41, 4);
+    wasmaot_memory_copy(vm->memory, vm->memory, 102, 100, 4); /* overlap forward */
     m[106] = 0;
     say(vm, (const char *)m + 100);
     say(vm, "\n");
-    wasmaot_memory_copy(vm, 65536, 0, 0); /* n == 0 at the end: fine */
-    wasmaot_memory_fill(vm, 65536, 0, 0);
+    wasmaot_memory_copy(vm->memory, vm->memory, 65536, 0, 0); /* n == 0 at the end: fine */
+    wasmaot_memory_fill(vm->memory, 65536, 0, 0);
     say(vm, "zero ok\n");
-    wasmaot_memory_copy(vm, 65535, 0, 2);
+    wasmaot_memory_copy(vm->memory, vm->memory, 65535, 0, 2);
     say(vm, "not reached\n");
 }
 
@@ -446,7 +448,7 @@ GENERATED static void start(wasmaot_vmctx *vm) {
     } else if (!strcmp(mode, "oob")) {
         *(volatile uint8_t *)(vm->mem_base + (5ull << 30)) = 1;
     } else if (!strcmp(mode, "oob_after_grow")) {
-        wasmaot_memory_grow(vm, 1);
+        wasmaot_memory_grow(vm->memory, 1);
         vm->mem_base[2 * 65536 - 1] = 1;
         say(vm, "in bounds ok\n");
         *(volatile uint8_t *)(vm->mem_base + 2 * 65536) = 1;
@@ -468,11 +470,11 @@ GENERATED static void start(wasmaot_vmctx *vm) {
     } else if (!strcmp(mode, "stackguard")) {
         raw_recursion(0);
     } else if (!strcmp(mode, "grow")) {
-        say_num(vm, "grow1=", wasmaot_memory_grow(vm, 1));
-        say_num(vm, "grow1=", wasmaot_memory_grow(vm, 1));
-        say_num(vm, "grow_over=", wasmaot_memory_grow(vm, 1));
-        say_num(vm, "grow0=", wasmaot_memory_grow(vm, 0));
-        say_num(vm, "big=", wasmaot_memory_grow(vm, 0xffffffffu));
+        say_num(vm, "grow1=", wasmaot_memory_grow(vm->memory, 1));
+        say_num(vm, "grow1=", wasmaot_memory_grow(vm->memory, 1));
+        say_num(vm, "grow_over=", wasmaot_memory_grow(vm->memory, 1));
+        say_num(vm, "grow0=", wasmaot_memory_grow(vm->memory, 0));
+        say_num(vm, "big=", wasmaot_memory_grow(vm->memory, 0xffffffffu));
         vm->mem_base[3 * 65536 - 1] = 7;
         say_num(vm, "size=", (long long)vm->memory->size);
     } else if (!strcmp(mode, "wasi")) {

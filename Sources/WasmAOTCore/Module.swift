@@ -65,7 +65,9 @@ public struct WasmModule: Sendable {
     }
 
     /// Features accepted by the decoder: Wasm 2.0 minus SIMD (SIMD lands in a later issue).
-    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .tailCall]
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .tailCall, .multiMemory]
+    /// What `--standard 2.0` decodes: Wasm 2.0 (memory indices are zero bytes, no typed references).
+    static let wasm2Features: WasmFeatureSet = [.referenceTypes]
 
     /// Decodes and validates everything except function bodies.
     public static func decode(bytes: [UInt8], standard: WasmStandard = .wasm3) throws(CompileError) -> WasmModule {
@@ -125,7 +127,7 @@ public struct WasmModule: Sendable {
         var module = WasmModule()
         module.standard = standard
         module.bytes = bytes
-        var parser = Parser(bytes: bytes, features: features)
+        var parser = Parser(bytes: bytes, features: standard == .wasm2 ? wasm2Features : features)
         var functionSection: [UInt32]? = nil
         var codeSection: [Code]? = nil
         var definedTables: [Table] = []

@@ -52,7 +52,7 @@ struct ModuleValidator {
             try checkLimits(table.limits, bound: UInt64(UInt32.max), what: "table")
             if let feature = UnsupportedProposal.feature(of: table.elementType) { throw UnsupportedProposal.error(feature, "table of \(UnsupportedProposal.typeName(.ref(table.elementType)))") }
         }
-        if module.memories.count > 1 { throw UnsupportedProposal.error(.multiMemory, "\(module.memories.count) memories") }
+        if module.standard == .wasm2 && module.memories.count > 1 { throw CompileError("multiple memories") }
         for memory in module.memories {
             if memory.isMemory64 { throw UnsupportedProposal.error(.memory64, "a 64-bit memory") }
             if memory.shared { throw UnsupportedProposal.error(.threads, "a shared memory") }

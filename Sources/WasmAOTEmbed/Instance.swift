@@ -97,8 +97,11 @@ public final class Instance: @unchecked Sendable {
                 guard limitsMatch(m.pointee.size / 65536, m.pointee.max_pages, imp.min, imp.max) else {
                     throw EmbedError("incompatible import type for \(moduleName).\(name)")
                 }
-                vmctx.pointee.memory = m
-                vmctx.pointee.mem_base = m.pointee.base
+                slot(d.memories_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_memory>?.self).pointee = m
+                if imp.index == 0 {
+                    vmctx.pointee.memory = m
+                    vmctx.pointee.mem_base = m.pointee.base
+                }
             case (Int(WASMAOT_EXTERN_GLOBAL), .global(let cell, let gtype)):
                 guard Self.globalTypeMatches(provided: gtype, wanted: type) else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
                 slot(d.globals[Int(imp.index)].offset, UnsafeMutableRawPointer?.self).pointee = cell
@@ -155,7 +158,8 @@ public final class Instance: @unchecked Sendable {
             case UInt32(WASMAOT_EXTERN_TABLE):
                 let t = slot(d.tables_offset + 8 * e.index, UnsafeMutablePointer<wasmaot_table>.self).pointee
                 return .table(t, type: String(cString: d.tables[Int(e.index)].type))
-            case UInt32(WASMAOT_EXTERN_MEMORY): return .memory(vmctx.pointee.memory)
+            case UInt32(WASMAOT_EXTERN_MEMORY):
+                return .memory(slot(d.memories_offset + 8 * e.index, UnsafeMutablePointer<wasmaot_memory>.self).pointee)
             case UInt32(WASMAOT_EXTERN_GLOBAL):
                 let g = d.globals[Int(e.index)]
                 let cell = g.imported != 0

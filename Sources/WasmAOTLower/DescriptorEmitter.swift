@@ -76,8 +76,10 @@ struct DescriptorEmitter {
             let offset = imported ? m.layout.importedGlobal(i) : m.layout.definedGlobal(i - wasm.importedGlobalCount)
             return ir.constStruct([ir.cString(Signature.globalText(g, texts: wasm.typeTexts)), ir.c32(imported ? 1 : 0), ir.c32(offset)])
         }
-        let memoryKind = wasm.memories.isEmpty ? 0 : (wasm.importedMemoryCount > 0 ? 2 : 1)
-        let memory = wasm.memories.first
+        let memoryType = structType([ir.i32, ir.i32, ir.i64, ir.i64])
+        let memories: [LLVMValueRef] = wasm.memories.enumerated().map { i, l in
+            ir.constStruct([ir.c32(i < wasm.importedMemoryCount ? 1 : 0), ir.c32(0), ir.c64u(l.min), ir.c64u(l.max ?? 65536)])
+        }
         let cEntryCode = makeCEntryCode()
         let fields: [LLVMValueRef] = [
             ir.c32(Self.abiVersion), ir.c32(m.layout.size),
@@ -88,7 +90,7 @@ struct DescriptorEmitter {
             ir.constArrayGlobal(ir.ptr, cEntryCode, name: "func_code"),
             ir.c32(m.layout.importedFuncs), ir.c32(m.layout.funcrefs),
             ir.c32(tables.count), ir.constArrayGlobal(tableType, tables, name: "tables"), ir.c32(m.layout.tables),
-            ir.c32(memoryKind), ir.c64u(memory?.min ?? 0), ir.c64u(memory?.max ?? 65536),
+            ir.c32(memories.count), ir.c32(m.layout.memories), ir.constArrayGlobal(memoryType, memories, name: "memories"),
             ir.c32(globals.count), ir.constArrayGlobal(globalType, globals, name: "globals"),
             initFunction, ir.cString(wasiDefaults),
             ir.constArrayGlobal(ir.ptr, cEntries(cEntryCode), name: "func_c_entry"),

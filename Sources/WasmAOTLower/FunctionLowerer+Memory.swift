@@ -31,7 +31,7 @@ extension FunctionLowerer {
         if memarg.offset != 0 {
             ea = LLVMBuildNUWAdd(ir.builder, ea, ir.c64u(memarg.offset), "")
         }
-        return ir.gep(memBase!, ea)
+        return ir.gep(memBases[Int(memarg.memory)], ea)
     }
 
     func load(_ op: Instruction.Load, _ memarg: MemArg) throws(CompileError) {
@@ -91,8 +91,9 @@ extension FunctionLowerer {
         LLVMSetVolatile(ir.store(stored, address(addr, memarg), align: 1), 1)
     }
 
-    private var memoryObject: LLVMValueRef {
-        let memory = ir.load(ir.ptr, ir.gep(vmctx, VMContextLayout.memory))
+    /// The wasmaot_memory* of memory `index` (memory 0 from the vmctx head).
+    func memoryObject(_ index: UInt32) -> LLVMValueRef {
+        let memory = ir.load(ir.ptr, ir.gep(vmctx, index == 0 ? VMContextLayout.memory : m.layout.memory(Int(index))))
         ir.markInvariant(memory)
         return memory
     }
@@ -100,7 +101,7 @@ extension FunctionLowerer {
     func memorySize(_ mem: UInt32) throws(CompileError) {
         try requireMemory(mem)
         guard emitting else { return push(.i32, nil) }
-        let bytes = ir.load(ir.i64, ir.gep(memoryObject, VMContextLayout.memorySize))
+        let bytes = ir.load(ir.i64, ir.gep(memoryObject(mem), VMContextLayout.memorySize))
         push(.i32, LLVMBuildTrunc(ir.builder, LLVMBuildLShr(ir.builder, bytes, ir.c64(16), ""), ir.i32, ""))
     }
 
@@ -109,7 +110,7 @@ extension FunctionLowerer {
         let delta = try pop(.i32)
         guard emitting else { return push(.i32, nil) }
         let fn = m.runtimeFunction("wasmaot_memory_grow", ir.i32, [ir.ptr, ir.i32])
-        push(.i32, ir.call(fn.1, fn.0, [vmctx, value(delta)]))
+        push(.i32, ir.call(fn.1, fn.0, [memoryObject(mem), value(delta)]))
     }
 
     private func requireData(_ index: UInt32) throws(CompileError) {
@@ -124,7 +125,7 @@ extension FunctionLowerer {
         guard emitting else { return }
         let length = ir.load(ir.i32, ir.gep(vmctx, m.layout.dataLength(Int(data))), align: 4)
         let fn = m.runtimeFunction("wasmaot_memory_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32, ir.i32])
-        ir.call(fn.1, fn.0, [vmctx, m.dataSegment(Int(data)), length] + args.map { value($0) })
+        ir.call(fn.1, fn.0, [memoryObject(mem), m.dataSegment(Int(data)), length] + args.map { value($0) })
     }
 
     func dataDrop(_ data: UInt32) throws(CompileError) {
@@ -138,8 +139,8 @@ extension FunctionLowerer {
         try requireMemory(src)
         let args = try pop([.i32, .i32, .i32])
         guard emitting else { return }
-        let fn = m.runtimeFunction("wasmaot_memory_copy", ir.void, [ir.ptr, ir.i32, ir.i32, ir.i32])
-        ir.call(fn.1, fn.0, [vmctx] + args.map { value($0) })
+        let fn = m.runtimeFunction("wasmaot_memory_copy", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32])
+        ir.call(fn.1, fn.0, [memoryObject(dst), memoryObject(src)] + args.map { value($0) })
     }
 
     func memoryFill(_ mem: UInt32) throws(CompileError) {
@@ -147,7 +148,7 @@ extension FunctionLowerer {
         let args = try pop([.i32, .i32, .i32])
         guard emitting else { return }
         let fn = m.runtimeFunction("wasmaot_memory_fill", ir.void, [ir.ptr, ir.i32, ir.i32, ir.i32])
-        ir.call(fn.1, fn.0, [vmctx] + args.map { value($0) })
+        ir.call(fn.1, fn.0, [memoryObject(mem)] + args.map { value($0) })
     }
 
     // MARK: tables

@@ -44,7 +44,8 @@ final class FunctionLowerer: AnyInstructionVisitor {
     let type: FunctionType
     let function: LLVMValueRef
     let vmctx: LLVMValueRef
-    var memBase: LLVMValueRef?
+    /// Base of each memory (loaded once at entry: bases never move).
+    var memBases: [LLVMValueRef] = []
     var locals: [(type: ValueType, slot: LLVMValueRef)] = []
     /// Which locals are set (parameters and defaultable locals always); non-nullable locals
     /// become set by local.set/tee until the end of the enclosing block (`initialized` lists them
@@ -81,10 +82,18 @@ final class FunctionLowerer: AnyInstructionVisitor {
             locals.append((t, slot))
             isSet.append(WasmModule.isDefaultable(t))
         }
-        if !module.wasm.memories.isEmpty {
-            let base = ir.load(ir.ptr, vmctx)
+        for i in module.wasm.memories.indices {
+            // Memory 0 from the vmctx head, the others through their memory objects.
+            let base: LLVMValueRef
+            if i == 0 {
+                base = ir.load(ir.ptr, vmctx)
+            } else {
+                let object = ir.load(ir.ptr, ir.gep(vmctx, module.layout.memory(i)))
+                ir.markInvariant(object)
+                base = ir.load(ir.ptr, ir.gep(object, VMContextLayout.memoryBase))
+            }
             ir.markInvariant(base)
-            memBase = base
+            memBases.append(base)
         }
         emitStackCheck()
         let body = LLVMAppendBasicBlockInContext(ir.context, function, "body")!

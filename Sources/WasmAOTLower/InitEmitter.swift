@@ -54,7 +54,8 @@ struct InitEmitter {
             case .active(let active):
                 let n = ir.c32(active.initializer.count)
                 let fn = m.runtimeFunction("wasmaot_memory_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32, ir.i32])
-                ir.call(fn.1, fn.0, [vmctx, m.dataSegment(k), n, constant(active.offset, vmctx), ir.c32(0), n])
+                let memory = ir.load(ir.ptr, ir.gep(vmctx, m.layout.memory(Int(active.index))))
+                ir.call(fn.1, fn.0, [memory, m.dataSegment(k), n, constant(active.offset, vmctx), ir.c32(0), n])
             }
         }
         if let start = wasm.start {

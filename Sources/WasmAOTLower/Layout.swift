@@ -17,6 +17,7 @@ struct VMContextLayout {
     static let headSize = MemoryLayout<wasmaot_vmctx>.size
     /// Offsets inside the runtime's structs.
     static let memorySize = MemoryLayout<wasmaot_memory>.offset(of: \wasmaot_memory.size)!
+    static let memoryBase = MemoryLayout<wasmaot_memory>.offset(of: \wasmaot_memory.base)!
     static let funcrefType = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.type)!
     static let funcrefCode = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.code)!
     static let funcrefVMContext = MemoryLayout<wasmaot_funcref>.offset(of: \wasmaot_funcref.vmctx)!
@@ -27,6 +28,7 @@ struct VMContextLayout {
 
     let importedFuncs: Int
     let tables: Int
+    let memories: Int            // wasmaot_memory* per memory index
     let importedGlobals: Int
     let definedGlobals: Int
     let funcrefs: Int
@@ -44,6 +46,7 @@ struct VMContextLayout {
         }
         importedFuncs = take(8 * module.importedFunctionCount)
         tables = take(8 * module.tables.count)
+        memories = take(8 * module.memories.count)
         importedGlobals = take(8 * module.importedGlobalCount)
         definedGlobals = take(16 * (module.globals.count - module.importedGlobalCount), align: 16)
         funcrefs = take(Self.funcrefSize * module.definedFunctionCount)
@@ -55,6 +58,7 @@ struct VMContextLayout {
 
     func importedFunction(_ index: Int) -> Int { importedFuncs + 8 * index }
     func table(_ index: Int) -> Int { tables + 8 * index }
+    func memory(_ index: Int) -> Int { memories + 8 * index }
     func importedGlobal(_ index: Int) -> Int { importedGlobals + 8 * index }
     func definedGlobal(_ index: Int) -> Int { definedGlobals + 16 * index }
     func funcref(_ definedIndex: Int) -> Int { funcrefs + Self.funcrefSize * definedIndex }

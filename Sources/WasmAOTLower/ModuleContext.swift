@@ -134,8 +134,27 @@ final class ModuleContext {
     func callWasm(_ type: LLVMTypeRef, _ fn: LLVMValueRef, _ args: [LLVMValueRef], tail: Bool = false) -> LLVMValueRef {
         let call = ir.call(type, fn, args)
         if wasm.usesTailCalls { LLVMSetInstructionCallConv(call, Self.tailCallConv) }
-        if tail { LLVMSetTailCallKind(call, LLVMTailCallKindMustTail) }
+        if tail {
+            LLVMSetTailCallKind(call, Self.resultsFitInRegisters(LLVMGetReturnType(type)) ? LLVMTailCallKindMustTail : LLVMTailCallKindTail)
+        }
         return call
+    }
+
+    /// Whether LLVM returns a function's results in registers: at most 2 integer and 2 floating
+    /// point values (x86-64's RAX/RDX and XMM0/XMM1; aarch64 has more, the same rule keeps both
+    /// targets alike). More results come back through memory the caller provides, and such a
+    /// call cannot be a guaranteed tail call (the backend refuses `musttail`); a return call to a
+    /// function of such a type is a plain call.
+    static func resultsFitInRegisters(_ type: LLVMTypeRef) -> Bool {
+        guard LLVMGetTypeKind(type) == LLVMStructTypeKind else { return true }
+        var ints = 0, floats = 0
+        for i in 0..<LLVMCountStructElementTypes(type) {
+            switch LLVMGetTypeKind(LLVMStructGetTypeAtIndex(type, i)) {
+            case LLVMFloatTypeKind, LLVMDoubleTypeKind: floats += 1
+            default: ints += 1
+            }
+        }
+        return ints <= 2 && floats <= 2
     }
 
     /// Every defined function, declared (the descriptor lists them all).

@@ -9,7 +9,7 @@ func runScript(_ text: String, named name: String, levels: ClosedRange<Int> = 0.
     let script = try test.makeTempDir("wast").appendingPathComponent(name)
     try text.write(to: script, atomically: true, encoding: .utf8)
     let wasmaot = try Paths.wasmaot()
-    let commands = text.split(separator: "\n").filter { $0.hasPrefix("(assert_") || $0.hasPrefix("(module") || $0.hasPrefix("(register") }.count
+    let commands = text.split(separator: "\n").filter { $0.hasPrefix("(assert_") || $0.hasPrefix("(module") || $0.hasPrefix("(register") || $0.hasPrefix("(invoke") }.count
     XCTAssertGreaterThanOrEqual(commands, minimumCommands, file: file, line: line)
     for level in levels {
         let r = try Proc.run(wasmaot, ["spec-test", "--verbose", "-O", "\(level)"] + arguments + [script.path], timeout: 300)

@@ -378,6 +378,26 @@ final class SemanticsTests: XCTestCase {
             """, extra: extra, expected: ["2", "-1", "6", "5"], status: 3)
     }
 
+    func testMultiMemory() throws {
+        // Memory 0 is WASI's (the prelude prints through it); memory 1 has its own data, size and
+        // growth, and memory.copy moves bytes between the two.
+        let extra = """
+            (memory 1)
+            (memory $m1 1 3)
+            (data (memory $m1) (i32.const 65000) "\\2a\\2b")
+            """
+        try check("""
+            (call $i32 (i32.load8_u $m1 (i32.const 65001)))
+            (call $i32 (i32.load8_u (i32.const 65001)))
+            (call $i32 (memory.grow $m1 (i32.const 2)))
+            (call $i32 (memory.size $m1)) (call $i32 (memory.size))
+            (i32.store $m1 (i32.const 196000) (i32.const 77))
+            (memory.copy 0 $m1 (i32.const 100) (i32.const 196000) (i32.const 4))
+            (call $i32 (i32.load (i32.const 100)))
+            (call $i32 (i32.load $m1 (i32.const 196608)))
+            """, extra: extra, expected: ["43", "0", "1", "3", "1", "77"], status: 134)
+    }
+
     func testProcExitStatus() throws {
         // proc_exit from deep inside a call chain ends the process with that status at once.
         let extra = """

@@ -162,9 +162,82 @@ final class TailCallTests: XCTestCase {
   (import "T" "tail-dec" (func $td (type $t)))
   (func (export "via-import") (result i64) (i64.add (call $count (i64.const 100)) (call $td (i64.const 1)))))
 (assert_return (invoke "via-import") (i64.const 42))
+;; Three i64 results come back through memory: such a return call is a plain call (README).
+(module
+  (func $three (param i32) (result i64 i64 i64)
+    (if (result i64 i64 i64) (i32.eqz (local.get 0)) (then (i64.const 1) (i64.const 2) (i64.const 3))
+      (else (return_call $three (i32.sub (local.get 0) (i32.const 1))))))
+  (func (export "three") (result i64 i64 i64) (return_call $three (i32.const 1000))))
+(assert_return (invoke "three") (i64.const 1) (i64.const 2) (i64.const 3))
 """#
 
     func testTailCallsAcrossModules() throws {
-        try runScript(Self.script, named: "tail-calls.wast", levels: 0...2, minimumCommands: 11, in: self)
+        try runScript(Self.script, named: "tail-calls.wast", levels: 0...2, minimumCommands: 13, in: self)
+    }
+}
+
+/// Multi-memory: separate reservations, bases, sizes and growth; memory indices on loads, stores,
+/// size, grow, copy (between memories), fill, init and data segments; imported and exported
+/// memories at any index; a trap in one memory keeps the stores already made to another.
+final class MultiMemoryTests: XCTestCase {
+    static let script = #"""
+;; Multi-memory: each memory its own reservation, base, size and growth; every memory
+;; instruction with its memory index; data segments per memory; copy between memories;
+;; imports and exports of any memory index.
+(module $M
+  (memory $a (export "a") 1 2)
+  (memory $b (export "b") 2 4)
+  (data (memory $b) (i32.const 70000) "bee")
+  (data $pa "xyz")
+  (func (export "load-a") (param i32) (result i32) (i32.load8_u $a (local.get 0)))
+  (func (export "load-b") (param i32) (result i32) (i32.load8_u $b (local.get 0)))
+  (func (export "store-b") (param i32 i32) (i32.store $b (local.get 0) (local.get 1)))
+  (func (export "store-a") (param i32 i32) (i32.store16 $a offset=2 (local.get 0) (local.get 1)))
+  (func (export "sizes") (result i32 i32) (memory.size $a) (memory.size $b))
+  (func (export "grow-b") (param i32) (result i32) (memory.grow $b (local.get 0)))
+  (func (export "copy-b-to-a") (param i32 i32 i32) (memory.copy $a $b (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "fill-b") (param i32 i32 i32) (memory.fill $b (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "init-b") (param i32) (memory.init $b $pa (local.get 0) (i32.const 0) (i32.const 3))))
+(register "M" $M)
+(assert_return (invoke "load-b" (i32.const 70001)) (i32.const 0x65))
+(assert_return (invoke "load-a" (i32.const 1)) (i32.const 0))
+(assert_trap (invoke "load-a" (i32.const 65536)) "out of bounds memory access")
+(assert_return (invoke "sizes") (i32.const 1) (i32.const 2))
+(assert_return (invoke "grow-b" (i32.const 2)) (i32.const 2))
+(assert_return (invoke "grow-b" (i32.const 1)) (i32.const -1))
+(assert_return (invoke "sizes") (i32.const 1) (i32.const 4))
+(invoke "store-b" (i32.const 200000) (i32.const 0x04030201))
+(assert_return (invoke "load-b" (i32.const 200003)) (i32.const 4))
+(invoke "copy-b-to-a" (i32.const 10) (i32.const 70000) (i32.const 3))
+(assert_return (invoke "load-a" (i32.const 12)) (i32.const 0x65))
+(assert_trap (invoke "copy-b-to-a" (i32.const 65535) (i32.const 0) (i32.const 2)) "out of bounds memory access")
+(assert_trap (invoke "copy-b-to-a" (i32.const 0) (i32.const 262143) (i32.const 2)) "out of bounds memory access")
+(invoke "fill-b" (i32.const 5) (i32.const 0x77) (i32.const 2))
+(assert_return (invoke "load-b" (i32.const 6)) (i32.const 0x77))
+(assert_return (invoke "load-a" (i32.const 6)) (i32.const 0))
+(invoke "init-b" (i32.const 100))
+(assert_return (invoke "load-b" (i32.const 102)) (i32.const 0x7a))
+;; a trapping store in memory 1 leaves memory 0's earlier store
+(module
+  (import "M" "b" (memory $ib 4))
+  (import "M" "a" (memory $ia 1 2))
+  (memory $own 1)
+  (func (export "mixed") (param i32) (result i32)
+    (i32.store8 $own (i32.const 1) (i32.const 9))
+    (i32.store8 $ia (i32.const 0) (i32.load8_u $ib (i32.const 70002)))
+    (i32.store8 $ib (local.get 0) (i32.const 1))
+    (i32.load8_u $own (i32.const 1)))
+  (func (export "own") (result i32) (i32.load8_u $own (i32.const 1)))
+  (func (export "sizes") (result i32 i32 i32) (memory.size 0) (memory.size 1) (memory.size 2)))
+(assert_return (invoke "mixed" (i32.const 0)) (i32.const 9))
+(assert_return (invoke $M "load-a" (i32.const 0)) (i32.const 0x65))
+(assert_trap (invoke "mixed" (i32.const 262144)) "out of bounds memory access")
+(assert_return (invoke "own") (i32.const 9))
+(assert_return (invoke "sizes") (i32.const 4) (i32.const 1) (i32.const 1))
+(assert_unlinkable (module (import "M" "a" (memory 2))) "incompatible import type")
+"""#
+
+    func testMultiMemory() throws {
+        try runScript(Self.script, named: "multi-memory.wast", levels: 0...2, minimumCommands: 27, in: self)
     }
 }

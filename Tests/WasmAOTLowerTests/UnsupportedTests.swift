@@ -35,7 +35,7 @@ final class UnsupportedTests: XCTestCase {
             ("(module (func (export \"f\") (param v128)))", "SIMD"),
             ("(module (global v128 (v128.const i64x2 0 0)))", "SIMD"),
             ("(module (func (export \"f\") (local v128)))", "SIMD"),
-            ("(module (memory 1) (memory 1))", "multi-memory"),
+            ("(module (table i64 1 funcref))", "memory64"),
             ("(module (func (export \"f\") (local (ref null exn))))", "exception handling"),
             // lowering: instructions
             ("(module (func (export \"f\") (result i32) (drop (v128.const i32x4 1 2 3 4)) (i32.const 0)))", "SIMD"),
