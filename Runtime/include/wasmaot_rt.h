@@ -19,12 +19,16 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 9u
+#define WASMAOT_ABI_VERSION 10u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
  * generated code needs no bounds checks on loads and stores. */
 #define WASMAOT_MEMORY_RESERVATION (((uint64_t)8 << 30) + WASMAOT_PAGE_SIZE)
+/* A 64-bit memory (memory64) reserves its declared maximum, at most this much address space;
+ * generated code bounds-checks every access against the current size (a guard region cannot
+ * cover 64-bit addresses), and memory.grow beyond the reservation fails. */
+#define WASMAOT_MEMORY64_RESERVATION_MAX ((uint64_t)64 << 30)
 
 /* ---- Trap kinds. The message is what executables print after "wasm trap: ". ---- */
 typedef enum wasmaot_trap_kind {
@@ -72,7 +76,9 @@ static inline const char *wasmaot_trap_text(int kind) {
 typedef struct wasmaot_memory {
     uint8_t *base;
     uint64_t size;      /* current size in bytes (pages * 64 KiB) */
-    uint64_t max_pages; /* declared maximum, or 65536 */
+    uint64_t max_pages; /* declared maximum (32-bit: at most 65536; 64-bit: at most what is reserved) */
+    uint32_t is64;      /* memory64: i64 addresses, explicit bounds checks */
+    uint32_t reserved;
 } wasmaot_memory;
 
 struct wasmaot_vmctx;
@@ -149,8 +155,8 @@ typedef struct wasmaot_func_desc {
 
 typedef struct wasmaot_memory_desc {
     uint32_t imported;
-    uint32_t reserved;
-    uint64_t min, max;  /* pages; max = 65536 if undeclared */
+    uint32_t is64;      /* memory64 */
+    uint64_t min, max;  /* pages; max = 65536 (64-bit: 2^48) if undeclared */
 } wasmaot_memory_desc;
 
 typedef struct wasmaot_global_desc {
@@ -229,15 +235,16 @@ typedef struct wasmaot_module_desc {
 
 /* ---- Called by generated code ---- */
 _Noreturn void wasmaot_trap(int kind);
-/* memory.grow: returns old size in pages, or -1. */
-int32_t wasmaot_memory_grow(wasmaot_memory *m, uint32_t delta_pages);
+/* Addresses and lengths are 64-bit for both kinds of memory (32-bit memories zero-extend).
+ * memory.grow: returns old size in pages, or -1. */
+int64_t wasmaot_memory_grow(wasmaot_memory *m, uint64_t delta_pages);
 /* memory.init / data segment copy: traps out of bounds memory access. */
 void wasmaot_memory_init(wasmaot_memory *m, const uint8_t *seg, uint32_t seg_len,
-                         uint32_t dst, uint32_t src, uint32_t n);
+                         uint64_t dst, uint32_t src, uint32_t n);
 /* memory.copy (between two memories or within one) / memory.fill: bounds-checked, trap out of
  * bounds memory access. */
-void wasmaot_memory_copy(wasmaot_memory *dst_m, wasmaot_memory *src_m, uint32_t dst, uint32_t src, uint32_t n);
-void wasmaot_memory_fill(wasmaot_memory *m, uint32_t dst, uint32_t val, uint32_t n);
+void wasmaot_memory_copy(wasmaot_memory *dst_m, wasmaot_memory *src_m, uint64_t dst, uint64_t src, uint64_t n);
+void wasmaot_memory_fill(wasmaot_memory *m, uint64_t dst, uint32_t val, uint64_t n);
 /* Tables: bounds-checked, trap out of bounds table access. */
 int32_t wasmaot_table_grow(wasmaot_table *t, void *init, uint32_t delta);
 void wasmaot_table_fill(wasmaot_table *t, uint32_t dst, void *val, uint32_t n);

@@ -28,33 +28,46 @@ static int is_host_module(const char *module) {
     return 0;
 }
 
-static wasmaot_memory *memory_new(uint64_t min_pages, uint64_t max_pages) {
+/* Bytes of address space a memory reserves: 32-bit ones the whole guarded 8 GiB; 64-bit ones
+ * their maximum (bounds-checked accesses need no guard), capped. */
+static uint64_t reservation_of(const wasmaot_memory *m) {
+    if (!m->is64) return WASMAOT_MEMORY_RESERVATION;
+    uint64_t cap = WASMAOT_MEMORY64_RESERVATION_MAX / WASMAOT_PAGE_SIZE;
+    uint64_t pages = m->max_pages < cap ? m->max_pages : cap;
+    return pages ? pages * WASMAOT_PAGE_SIZE : WASMAOT_PAGE_SIZE;
+}
+
+static wasmaot_memory *memory_new(uint64_t min_pages, uint64_t max_pages, int is64) {
     wasmaot_memory *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    void *base = mmap(NULL, WASMAOT_MEMORY_RESERVATION, PROT_NONE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    m->is64 = is64 != 0;
+    m->max_pages = is64 ? max_pages : (max_pages > 65536 ? 65536 : max_pages);
+    if (is64 && min_pages > WASMAOT_MEMORY64_RESERVATION_MAX / WASMAOT_PAGE_SIZE) { free(m); return NULL; }
+    uint64_t reserve = reservation_of(m);
+    if (is64 && m->max_pages > reserve / WASMAOT_PAGE_SIZE) m->max_pages = reserve / WASMAOT_PAGE_SIZE;
+    void *base = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) { free(m); return NULL; }
     uint64_t bytes = min_pages * WASMAOT_PAGE_SIZE;
     if (bytes && mprotect(base, bytes, PROT_READ | PROT_WRITE) != 0) {
-        munmap(base, WASMAOT_MEMORY_RESERVATION);
+        munmap(base, reserve);
         free(m);
         return NULL;
     }
-    if (wasmaot_reservation_register(base, WASMAOT_MEMORY_RESERVATION) != 0) {
-        munmap(base, WASMAOT_MEMORY_RESERVATION);
+    /* Only the guarded 32-bit reservations turn faults into traps. */
+    if (!is64 && wasmaot_reservation_register(base, reserve) != 0) {
+        munmap(base, reserve);
         free(m);
         return NULL;
     }
     m->base = base;
     m->size = bytes;
-    m->max_pages = max_pages > 65536 ? 65536 : max_pages;
     return m;
 }
 
 static void memory_delete(wasmaot_memory *m) {
     if (!m) return;
-    wasmaot_reservation_unregister(m->base);
-    munmap(m->base, WASMAOT_MEMORY_RESERVATION);
+    if (!m->is64) wasmaot_reservation_unregister(m->base);
+    munmap(m->base, reservation_of(m));
     free(m);
 }
 
@@ -120,8 +133,8 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
     for (uint32_t i = 0; i < d->num_memories; i++) {
         const wasmaot_memory_desc *md = &d->memories[i];
         if (md->imported) continue;
-        if (md->min > 65536 || md->min > md->max) { err = "memory: invalid limits"; goto out; }
-        wasmaot_memory *m = memory_new(md->min, md->max);
+        if ((!md->is64 && md->min > 65536) || md->min > md->max) { err = "memory: invalid limits"; goto out; }
+        wasmaot_memory *m = memory_new(md->min, md->max, md->is64);
         if (!m) { err = "memory: cannot reserve address space"; goto out; }
         host->own_memories[i] = m;
         *(wasmaot_memory **)((char *)vm + d->memories_offset + 8 * (size_t)i) = m;
@@ -213,35 +226,38 @@ void wasmaot_instance_delete(wasmaot_vmctx *vm) {
 
 /* ---- Memory instructions ---- */
 
-int32_t wasmaot_memory_grow(wasmaot_memory *m, uint32_t delta) {
+int64_t wasmaot_memory_grow(wasmaot_memory *m, uint64_t delta) {
     uint64_t old_pages = m->size / WASMAOT_PAGE_SIZE;
-    if (delta == 0) return (int32_t)old_pages;
+    if (delta == 0) return (int64_t)old_pages;
+    uint64_t max = m->is64 ? m->max_pages : (m->max_pages > 65536 ? 65536 : m->max_pages);
+    if (delta > max || old_pages > max - delta) return -1;
     uint64_t new_pages = old_pages + delta;
-    uint64_t max = m->max_pages > 65536 ? 65536 : m->max_pages;
-    if (new_pages > max) return -1;
-    if (mprotect(m->base + m->size, (uint64_t)delta * WASMAOT_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+    if (mprotect(m->base + m->size, delta * WASMAOT_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
         return -1;
     /* Release-store so another thread sharing the memory never sees the size before the pages. */
     __atomic_store_n(&m->size, new_pages * WASMAOT_PAGE_SIZE, __ATOMIC_RELEASE);
-    return (int32_t)old_pages;
+    return (int64_t)old_pages;
 }
 
-void wasmaot_memory_init(wasmaot_memory *m, const uint8_t *seg, uint32_t seg_len, uint32_t dst,
+/* [at, at + n) inside [0, size), without overflow. */
+static int in_bounds(uint64_t at, uint64_t n, uint64_t size) { return at <= size && n <= size - at; }
+
+void wasmaot_memory_init(wasmaot_memory *m, const uint8_t *seg, uint32_t seg_len, uint64_t dst,
                          uint32_t src, uint32_t n) {
     uint64_t size = m ? m->size : 0;
-    if ((uint64_t)src + n > seg_len || (uint64_t)dst + n > size) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    if ((uint64_t)src + n > seg_len || !in_bounds(dst, n, size)) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
     if (n) memcpy(m->base + dst, seg + src, n);
 }
 
-void wasmaot_memory_copy(wasmaot_memory *dm, wasmaot_memory *sm, uint32_t dst, uint32_t src, uint32_t n) {
+void wasmaot_memory_copy(wasmaot_memory *dm, wasmaot_memory *sm, uint64_t dst, uint64_t src, uint64_t n) {
     uint64_t dsize = dm ? dm->size : 0, ssize = sm ? sm->size : 0;
-    if ((uint64_t)src + n > ssize || (uint64_t)dst + n > dsize) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    if (!in_bounds(src, n, ssize) || !in_bounds(dst, n, dsize)) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
     if (n) memmove(dm->base + dst, sm->base + src, n);
 }
 
-void wasmaot_memory_fill(wasmaot_memory *m, uint32_t dst, uint32_t val, uint32_t n) {
+void wasmaot_memory_fill(wasmaot_memory *m, uint64_t dst, uint32_t val, uint64_t n) {
     uint64_t size = m ? m->size : 0;
-    if ((uint64_t)dst + n > size) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
+    if (!in_bounds(dst, n, size)) wasmaot_trap(WASMAOT_TRAP_MEMORY_OOB);
     if (n) memset(m->base + dst, (int)(uint8_t)val, n);
 }
 
@@ -287,6 +303,7 @@ PIN(wasmaot_vmctx, mem_base, 0); PIN(wasmaot_vmctx, memory, 8);
 PIN(wasmaot_vmctx, stack_limit, 16); PIN(wasmaot_vmctx, host, 24);
 _Static_assert(sizeof(wasmaot_vmctx) == 32, "vmctx head size");
 PIN(wasmaot_memory, base, 0); PIN(wasmaot_memory, size, 8); PIN(wasmaot_memory, max_pages, 16);
+PIN(wasmaot_memory, is64, 24);
 PIN(wasmaot_funcref, type, 0); PIN(wasmaot_funcref, code, 8); PIN(wasmaot_funcref, vmctx, 16);
 PIN(wasmaot_funcref, tail_code, 24); _Static_assert(sizeof(wasmaot_funcref) == 32, "funcref record size");
 PIN(wasmaot_table, elems, 0); PIN(wasmaot_table, size, 8); PIN(wasmaot_table, max, 12);

@@ -65,7 +65,7 @@ public struct WasmModule: Sendable {
     }
 
     /// Features accepted by the decoder: Wasm 2.0 minus SIMD (SIMD lands in a later issue).
-    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .tailCall, .multiMemory]
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .tailCall, .multiMemory, .memory64]
     /// What `--standard 2.0` decodes: Wasm 2.0 (memory indices are zero bytes, no typed references).
     static let wasm2Features: WasmFeatureSet = [.referenceTypes]
 

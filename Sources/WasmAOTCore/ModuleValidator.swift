@@ -49,15 +49,19 @@ struct ModuleValidator {
         for code in module.codes { for t in code.locals { try checkValueType(t) } }
         try checkSupportedTypes()
         for table in module.tables {
-            try checkLimits(table.limits, bound: UInt64(UInt32.max), what: "table")
+            try checkLimits(table.limits, bound: table.limits.isMemory64 ? UInt64.max : UInt64(UInt32.max), what: "table")
             if let feature = UnsupportedProposal.feature(of: table.elementType) { throw UnsupportedProposal.error(feature, "table of \(UnsupportedProposal.typeName(.ref(table.elementType)))") }
         }
         if module.standard == .wasm2 && module.memories.count > 1 { throw CompileError("multiple memories") }
         for memory in module.memories {
-            if memory.isMemory64 { throw UnsupportedProposal.error(.memory64, "a 64-bit memory") }
             if memory.shared { throw UnsupportedProposal.error(.threads, "a shared memory") }
-            if memory.min > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
-            if let max = memory.max, max > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
+            if memory.isMemory64 {
+                let bound: UInt64 = 1 << 48
+                if memory.min > bound || (memory.max ?? 0) > bound { throw CompileError("memory size must be at most 2^48 pages") }
+            } else {
+                if memory.min > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
+                if let max = memory.max, max > 65536 { throw CompileError("memory size must be at most 65536 pages (4GiB)") }
+            }
             if let max = memory.max, memory.min > max { throw CompileError("size minimum must not be greater than maximum") }
         }
         for (i, table) in definedTables.enumerated() {
@@ -98,14 +102,14 @@ struct ModuleValidator {
             for expression in segment.initializer { try checkConstant(expression, type: refType) }
             if case .active(let table, let offset) = segment.mode {
                 try checkIndex(table, module.tables.count, "table")
-                try checkConstant(offset, type: .i32)
+                try checkConstant(offset, type: module.tables[Int(table)].limits.isMemory64 ? .i64 : .i32)
                 if !module.isSubtype(refType, of: .ref(module.tables[Int(table)].elementType)) { throw CompileError("type mismatch") }
             }
         }
         for segment in module.data {
             if case .active(let active) = segment {
                 try checkIndex(active.index, module.memories.count, "memory")
-                try checkConstant(active.offset, type: .i32)
+                try checkConstant(active.offset, type: module.memories[Int(active.index)].isMemory64 ? .i64 : .i32)
             }
         }
     }

@@ -39,7 +39,12 @@ public enum Signature {
         (g.mutability == .variable ? "m" : "") + valueText(g.valueType, texts: texts)
     }
 
-    /// One value's letter and detail (tables: the element type).
+    /// A table's type: its element type's text, `@64` after it for a 64-bit table.
+    public static func tableText(_ t: TableType, texts: [String]) -> String {
+        valueText(.ref(t.elementType), texts: texts) + (t.limits.isMemory64 ? "@64" : "")
+    }
+
+    /// One value's letter and detail.
     public static func valueText(_ t: ValueType, texts: [String]) -> String {
         letter(t) + detail([t], self: nil, texts: texts)
     }

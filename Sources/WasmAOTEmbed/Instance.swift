@@ -94,7 +94,7 @@ public final class Instance: @unchecked Sendable {
                 }
                 slot(d.tables_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_table>?.self).pointee = t
             case (Int(WASMAOT_EXTERN_MEMORY), .memory(let m)):
-                guard limitsMatch(m.pointee.size / 65536, m.pointee.max_pages, imp.min, imp.max) else {
+                guard (m.pointee.is64 != 0) == (type == "i64"), limitsMatch(m.pointee.size / 65536, m.pointee.max_pages, imp.min, imp.max) else {
                     throw EmbedError("incompatible import type for \(moduleName).\(name)")
                 }
                 slot(d.memories_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_memory>?.self).pointee = m

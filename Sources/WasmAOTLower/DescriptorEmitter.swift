@@ -36,9 +36,10 @@ struct DescriptorEmitter {
                 // The canonical string: the runtime's funcref record of a host import points at it.
                 (kind, type, min, max) = (Self.externFunc, m.canonicalType(wasm.typeTexts[Int(t)]), 0, ir.c64(0))
             case .table(let t):
-                (kind, type, min, max) = (Self.externTable, ir.cString(Signature.valueText(.ref(t.elementType), texts: wasm.typeTexts)), t.limits.min, limitsMax(t.limits.max))
+                (kind, type, min, max) = (Self.externTable, ir.cString(Signature.tableText(t, texts: wasm.typeTexts)), t.limits.min, limitsMax(t.limits.max))
             case .memory(let l):
-                (kind, type, min, max) = (Self.externMemory, ir.cString(""), l.min, limitsMax(l.max))
+                // "i64" for a 64-bit memory: links only to one.
+                (kind, type, min, max) = (Self.externMemory, ir.cString(l.isMemory64 ? "i64" : ""), l.min, limitsMax(l.max))
             case .global(let g):
                 (kind, type, min, max) = (Self.externGlobal, ir.cString(Signature.globalText(g, texts: wasm.typeTexts)), 0, ir.c64(0))
             case .tag:
@@ -68,7 +69,7 @@ struct DescriptorEmitter {
         let tables: [LLVMValueRef] = wasm.tables.enumerated().map { i, t in
             ir.constStruct([ir.c32(Signature.letter(.ref(t.elementType)) == "e" ? 1 : 0), ir.c32(i < wasm.importedTableCount ? 1 : 0),
                             ir.c64u(t.limits.min), limitsMax(t.limits.max),
-                            ir.cString(Signature.valueText(.ref(t.elementType), texts: wasm.typeTexts))])
+                            ir.cString(Signature.tableText(t, texts: wasm.typeTexts))])
         }
         let globalType = structType([ir.ptr, ir.i32, ir.i32])
         let globals: [LLVMValueRef] = wasm.globals.enumerated().map { i, g in
@@ -78,7 +79,8 @@ struct DescriptorEmitter {
         }
         let memoryType = structType([ir.i32, ir.i32, ir.i64, ir.i64])
         let memories: [LLVMValueRef] = wasm.memories.enumerated().map { i, l in
-            ir.constStruct([ir.c32(i < wasm.importedMemoryCount ? 1 : 0), ir.c32(0), ir.c64u(l.min), ir.c64u(l.max ?? 65536)])
+            ir.constStruct([ir.c32(i < wasm.importedMemoryCount ? 1 : 0), ir.c32(l.isMemory64 ? 1 : 0), ir.c64u(l.min),
+                            ir.c64u(l.max ?? (l.isMemory64 ? 1 << 48 : 65536))])
         }
         let cEntryCode = makeCEntryCode()
         let fields: [LLVMValueRef] = [

@@ -115,7 +115,7 @@ extension FunctionLowerer {
         guard Int(typeIndex) < m.wasm.types.count else { throw error("unknown type \(typeIndex)") }
         let ft = m.wasm.types[Int(typeIndex)]
         if tail { try checkTailCallResults(ft) }
-        let index = try pop(.i32)
+        let index = try pop(tableIndexType(table))
         let args = try pop(ft.parameters)
         guard emitting else {
             if tail { markUnreachable() } else { for t in ft.results { push(t, nil) } }

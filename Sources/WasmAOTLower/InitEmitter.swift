@@ -45,7 +45,13 @@ struct InitEmitter {
             let tablePtr = ir.load(ir.ptr, ir.gep(vmctx, m.layout.table(Int(table))))
             let n = ir.c32(segment.initializer.count)
             let fn = m.runtimeFunction("wasmaot_table_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32, ir.i32])
-            ir.call(fn.1, fn.0, [tablePtr, ir.gep(base, 8), n, constant(offset, vmctx), ir.c32(0), n])
+            var dst = constant(offset, vmctx)
+            if wasm.tables[Int(table)].limits.isMemory64 {
+                // Beyond 2^32 is beyond any table: UINT32_MAX makes wasmaot_table_init trap.
+                let big = LLVMBuildICmp(ir.builder, LLVMIntUGT, dst, ir.c64(Int(UInt32.max)), "")!
+                dst = LLVMBuildSelect(ir.builder, big, ir.c32(-1), LLVMBuildTrunc(ir.builder, dst, ir.i32, ""), "")!
+            }
+            ir.call(fn.1, fn.0, [tablePtr, ir.gep(base, 8), n, dst, ir.c32(0), n])
         }
         for (k, segment) in wasm.data.enumerated() {
             switch segment {
@@ -53,9 +59,11 @@ struct InitEmitter {
                 ir.store(ir.c32(bytes.count), ir.gep(vmctx, m.layout.dataLength(k)), align: 4)
             case .active(let active):
                 let n = ir.c32(active.initializer.count)
-                let fn = m.runtimeFunction("wasmaot_memory_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i32, ir.i32, ir.i32])
+                let fn = m.runtimeFunction("wasmaot_memory_init", ir.void, [ir.ptr, ir.ptr, ir.i32, ir.i64, ir.i32, ir.i32])
                 let memory = ir.load(ir.ptr, ir.gep(vmctx, m.layout.memory(Int(active.index))))
-                ir.call(fn.1, fn.0, [memory, m.dataSegment(k), n, constant(active.offset, vmctx), ir.c32(0), n])
+                var offset = constant(active.offset, vmctx)
+                if !wasm.memories[Int(active.index)].isMemory64 { offset = LLVMBuildZExt(ir.builder, offset, ir.i64, "")! }
+                ir.call(fn.1, fn.0, [memory, m.dataSegment(k), n, offset, ir.c32(0), n])
             }
         }
         if let start = wasm.start {

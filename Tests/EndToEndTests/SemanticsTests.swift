@@ -398,6 +398,25 @@ final class SemanticsTests: XCTestCase {
             """, extra: extra, expected: ["43", "0", "1", "3", "1", "77"], status: 134)
     }
 
+    func testMemory64() throws {
+        // A 64-bit memory beside WASI's 32-bit memory 0: i64 addresses, growth, a bulk copy into
+        // memory 0, and an access one byte past the end that traps.
+        let extra = """
+            (memory 1)
+            (memory $w i64 1 2)
+            (data (memory $w) (i64.const 65534) "\\07\\09")
+            """
+        try check("""
+            (call $i32 (i32.load8_u $w (i64.const 65535)))
+            (call $i64 (memory.grow $w (i64.const 1)))
+            (call $i64 (memory.size $w))
+            (i64.store $w (i64.const 131064) (i64.const -3))
+            (memory.copy 0 $w (i32.const 200) (i64.const 131064) (i32.const 8))
+            (call $i64 (i64.load (i32.const 200)))
+            (call $i32 (i32.load8_u $w (i64.const 131072)))
+            """, extra: extra, expected: ["9", "1", "2", "-3"], status: 134)
+    }
+
     func testProcExitStatus() throws {
         // proc_exit from deep inside a call chain ends the process with that status at once.
         let extra = """

@@ -241,3 +241,76 @@ final class MultiMemoryTests: XCTestCase {
         try runScript(Self.script, named: "multi-memory.wast", levels: 0...2, minimumCommands: 27, in: self)
     }
 }
+
+/// memory64: i64 addresses with explicit bounds checks (including addresses and offsets past
+/// 4 GiB and wrap-around), i64 page counts and growth, bulk operations with i64 operands and
+/// between a 64-bit and a 32-bit memory, 64-bit data offsets, linking by address type, and
+/// 64-bit tables (call_indirect, table.size/grow with i64).
+final class Memory64Tests: XCTestCase {
+    static let script = #"""
+;; memory64: i64 addresses, offsets past 4 GiB, page counts as i64, explicit bounds checks
+;; (no guard region can cover 64-bit addresses), bulk operations with i64 operands, 64-bit data
+;; segment offsets, imports/exports by address type, 64-bit tables.
+(module $M
+  (memory $m (export "mem") i64 1 4)
+  (memory $n i32 1)
+  (data (i64.const 65530) "abcdef")
+  (func (export "ld") (param i64) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "ld32") (param i64) (result i32) (i32.load (local.get 0)))
+  (func (export "ld-off") (param i64) (result i64) (i64.load offset=0xffffffff (local.get 0)))
+  (func (export "st") (param i64 i32) (i32.store16 (local.get 0) (local.get 1)))
+  (func (export "size") (result i64) (memory.size))
+  (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+  (func (export "fill") (param i64 i32 i64) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "copy64") (param i64 i64 i64) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "copy-to32") (param i32 i64 i32) (memory.copy $n $m (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "ld-n") (param i32) (result i32) (i32.load8_u $n (local.get 0))))
+(register "M" $M)
+(assert_return (invoke "ld" (i64.const 65535)) (i32.const 0x66))
+(assert_trap (invoke "ld" (i64.const 65536)) "out of bounds memory access")
+(assert_trap (invoke "ld32" (i64.const 65533)) "out of bounds memory access")
+(assert_trap (invoke "ld" (i64.const 0x1_0000_0000)) "out of bounds memory access")
+(assert_trap (invoke "ld" (i64.const -1)) "out of bounds memory access")
+(assert_trap (invoke "ld-off" (i64.const -1)) "out of bounds memory access")
+(assert_trap (invoke "ld-off" (i64.const 0)) "out of bounds memory access")
+(assert_return (invoke "size") (i64.const 1))
+(assert_return (invoke "grow" (i64.const 2)) (i64.const 1))
+(assert_return (invoke "grow" (i64.const 2)) (i64.const -1))
+(assert_return (invoke "grow" (i64.const 0x1_0000_0001)) (i64.const -1))
+(assert_return (invoke "size") (i64.const 3))
+(invoke "st" (i64.const 196606) (i32.const 0x4241))
+(assert_return (invoke "ld" (i64.const 196607)) (i32.const 0x42))
+(assert_trap (invoke "st" (i64.const 196607) (i32.const 1)) "out of bounds memory access")
+(assert_return (invoke "ld" (i64.const 196606)) (i32.const 0x41))
+(invoke "fill" (i64.const 100) (i32.const 7) (i64.const 3))
+(assert_return (invoke "ld" (i64.const 102)) (i32.const 7))
+(assert_trap (invoke "fill" (i64.const 1) (i32.const 7) (i64.const -1)) "out of bounds memory access")
+(invoke "copy64" (i64.const 0) (i64.const 65530) (i64.const 6))
+(assert_return (invoke "ld" (i64.const 5)) (i32.const 0x66))
+(invoke "copy-to32" (i32.const 10) (i64.const 65531) (i32.const 2))
+(assert_return (invoke "ld-n" (i32.const 11)) (i32.const 0x63))
+(assert_unlinkable (module (import "M" "mem" (memory 1))) "incompatible import type")
+(module (import "M" "mem" (memory i64 1)) (func (export "first") (result i32) (i32.load8_u (i64.const 0))))
+(assert_return (invoke "first") (i32.const 0x61))
+(assert_invalid (module (memory i64 1) (func (drop (i32.load (i32.const 0))))) "type mismatch")
+(assert_invalid (module (memory 1) (func (drop (i32.load offset=0x1_0000_0000 (i32.const 0))))) "offset out of range")
+(assert_invalid (module (memory i64 1) (data (i32.const 0) "")) "type mismatch")
+(module
+  (table $t i64 3 funcref)
+  (elem (table $t) (i64.const 1) func $f)
+  (func $f (result i32) (i32.const 5))
+  (func (export "call") (param i64) (result i32) (call_indirect $t (result i32) (local.get 0)))
+  (func (export "tsize") (result i64) (table.size $t))
+  (func (export "tgrow") (param i64) (result i64) (table.grow $t (ref.null func) (local.get 0))))
+(assert_return (invoke "call" (i64.const 1)) (i32.const 5))
+(assert_trap (invoke "call" (i64.const 0x1_0000_0001)) "undefined element")
+(assert_trap (invoke "call" (i64.const 0)) "uninitialized element")
+(assert_return (invoke "tgrow" (i64.const 0x1_0000_0000)) (i64.const -1))
+(assert_return (invoke "tgrow" (i64.const 2)) (i64.const 3))
+(assert_return (invoke "tsize") (i64.const 5))
+"""#
+
+    func testMemory64() throws {
+        try runScript(Self.script, named: "memory64.wast", levels: 0...2, minimumCommands: 38, in: self)
+    }
+}

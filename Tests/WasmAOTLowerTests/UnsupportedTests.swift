@@ -30,12 +30,10 @@ final class UnsupportedTests: XCTestCase {
             ("(module (func (export \"f\") (param exnref)))", "exception handling"),
             ("(module (type $s (struct (field i32))) (func (export \"f\")))", "GC"),
             ("(module (memory 1 1 shared))", "threads (shared memory and atomics)"),
-            ("(module (memory i64 1))", "memory64"),
             // validation: value types, memories
             ("(module (func (export \"f\") (param v128)))", "SIMD"),
             ("(module (global v128 (v128.const i64x2 0 0)))", "SIMD"),
             ("(module (func (export \"f\") (local v128)))", "SIMD"),
-            ("(module (table i64 1 funcref))", "memory64"),
             ("(module (func (export \"f\") (local (ref null exn))))", "exception handling"),
             // lowering: instructions
             ("(module (func (export \"f\") (result i32) (drop (v128.const i32x4 1 2 3 4)) (i32.const 0)))", "SIMD"),
