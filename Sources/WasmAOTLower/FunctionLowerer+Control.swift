@@ -269,14 +269,19 @@ extension FunctionLowerer {
         let types = frames[target].labelTypes
         let values = try pop(types)
         if emitting {
-            let frame = frames[target]
-            for (slot, v) in zip(frame.slots, values) { ir.store(value(v), slot) }
-            let cont = newBlock("br_if_cont")
-            let cond = LLVMBuildICmp(ir.builder, LLVMIntNE, value(condition), ir.c32(0), "")!
-            LLVMBuildCondBr(ir.builder, cond, frame.target, cont)
-            LLVMPositionBuilderAtEnd(ir.builder, cont)
+            branch(to: target, with: values, when: LLVMBuildICmp(ir.builder, LLVMIntNE, value(condition), ir.c32(0), "")!)
         }
         for (t, v) in zip(types, values) { push(t, v.value) }
+    }
+
+    /// Jumps to label `target` with `values` when `condition` holds; emission continues in a new
+    /// block otherwise (br_if, br_on_null, br_on_non_null).
+    func branch(to target: Int, with values: [Operand], when condition: LLVMValueRef) {
+        let frame = frames[target]
+        for (slot, v) in zip(frame.slots, values) { ir.store(value(v), slot) }
+        let cont = newBlock("br_cont")
+        LLVMBuildCondBr(ir.builder, condition, frame.target, cont)
+        LLVMPositionBuilderAtEnd(ir.builder, cont)
     }
 
     private func branchTable(_ table: BrTable) throws(CompileError) {
@@ -342,13 +347,7 @@ extension FunctionLowerer {
         let target = try label(depth)
         let types = frames[target].labelTypes
         let values = try pop(types)
-        if emitting {
-            let frame = frames[target]
-            for (slot, v) in zip(frame.slots, values) { ir.store(value(v), slot) }
-            let cont = newBlock("br_on_null_cont")
-            LLVMBuildCondBr(ir.builder, LLVMBuildIsNull(ir.builder, value(ref), "")!, frame.target, cont)
-            LLVMPositionBuilderAtEnd(ir.builder, cont)
-        }
+        if emitting { branch(to: target, with: values, when: LLVMBuildIsNull(ir.builder, value(ref), "")!) }
         for (t, v) in zip(types, values) { push(t, v.value) }
         push(heap.map { .ref(ReferenceType(isNullable: false, heapType: $0)) }, ref.value)
     }
@@ -366,13 +365,7 @@ extension FunctionLowerer {
             throw error("type mismatch: br_on_non_null operand does not match its label")
         }
         let values = try pop(types)
-        if emitting {
-            let frame = frames[target]
-            for (slot, v) in zip(frame.slots, values + [ref]) { ir.store(value(v), slot) }
-            let cont = newBlock("br_on_non_null_cont")
-            LLVMBuildCondBr(ir.builder, LLVMBuildIsNull(ir.builder, value(ref), "")!, cont, frame.target)
-            LLVMPositionBuilderAtEnd(ir.builder, cont)
-        }
+        if emitting { branch(to: target, with: values + [ref], when: LLVMBuildIsNotNull(ir.builder, value(ref), "")!) }
         for (t, v) in zip(types, values) { push(t, v.value) }
     }
 

@@ -25,30 +25,13 @@ final class SpecSuiteTests: XCTestCase {
     func testWasm20SpecSuite() throws {
         let files = try scripts()
         XCTAssertEqual(files.count, 90, "expected the 90 non-SIMD Wasm 2.0 scripts in \(Self.corpus.path)")
-        // The test executable sits next to the executables of the same build.
-        let candidates = [
-            URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("wasmaot").path,
-            Self.packageRoot.appendingPathComponent(".build/debug/wasmaot").path,
-            Self.packageRoot.appendingPathComponent(".build/release/wasmaot").path,
-        ]
-        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("the wasmaot binary was not found (looked for \(candidates.joined(separator: ", "))); run `swift build` first")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["spec-test", "--standard", "2.0", "--isolate", "--verbose", "--timing"] + files
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let (status, lines) = try runSpecTest(["--standard", "2.0", "--timing"] + files)
         let summaries = lines.filter { line in files.contains { line.hasPrefix(($0 as NSString).lastPathComponent + ": ") } }
         print(summaries.joined(separator: "\n"))
         print(lines.last ?? "")
         XCTAssertEqual(summaries.count, files.count, "a summary line per script")
         let failing = summaries.filter { !$0.contains(" 0 failed") }
-        XCTAssertEqual(process.terminationStatus, 0, "spec failures:\n" + failing.joined(separator: "\n")
+        XCTAssertEqual(status, 0, "spec failures:\n" + failing.joined(separator: "\n")
             + "\n" + lines.filter { !summaries.contains($0) }.prefix(100).joined(separator: "\n"))
     }
 
@@ -81,22 +64,28 @@ final class SpecSuiteTests: XCTestCase {
         }
         XCTAssertEqual(names.count, 195, "the 191 non-SIMD top-level scripts and 4 legacy/ ones of testsuite 193e551f")
         let files = names.filter { Self.wasm30Excluded[$0] == nil }.sorted().map { "\(dir)/\($0)" }
-        let binary = try wasmaotBinary()
+        let (status, lines) = try runSpecTest(files)
+        print(lines.last ?? "")
+        let failing = lines.filter { $0.contains(".wast: ") && !$0.contains(" 0 failed") && !$0.contains("skipped") }
+        XCTAssertEqual(status, 0, "spec failures:\n" + failing.joined(separator: "\n")
+            + "\n" + lines.filter { $0.contains("expected") }.prefix(60).joined(separator: "\n"))
+    }
+
+    /// `wasmaot spec-test --isolate --verbose ARGS…` (each script in its own child process: embedding
+    /// instances are never freed); the exit status and stdout lines.
+    private func runSpecTest(_ arguments: [String]) throws -> (Int32, [String]) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["spec-test", "--isolate", "--verbose"] + files
+        process.executableURL = URL(fileURLWithPath: try wasmaotBinary())
+        process.arguments = ["spec-test", "--isolate", "--verbose"] + arguments
         let out = Pipe()
         process.standardOutput = out
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-        print(lines.last ?? "")
-        let failing = lines.filter { $0.contains(".wast: ") && !$0.contains(" 0 failed") && !$0.contains("skipped") }
-        XCTAssertEqual(process.terminationStatus, 0, "spec failures:\n" + failing.joined(separator: "\n")
-            + "\n" + lines.filter { $0.contains("expected") }.prefix(60).joined(separator: "\n"))
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
     }
 
+    /// The test executable sits next to the executables of the same build.
     private func wasmaotBinary() throws -> String {
         let candidates = [
             URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("wasmaot").path,
