@@ -229,7 +229,7 @@ void wasmaot_instance_delete(wasmaot_vmctx *vm) {
 int64_t wasmaot_memory_grow(wasmaot_memory *m, uint64_t delta) {
     uint64_t old_pages = m->size / WASMAOT_PAGE_SIZE;
     if (delta == 0) return (int64_t)old_pages;
-    uint64_t max = m->is64 ? m->max_pages : (m->max_pages > 65536 ? 65536 : m->max_pages);
+    uint64_t max = m->max_pages; /* memory_new bounds it: 65536 for 32-bit memories, the reservation for 64-bit ones */
     if (delta > max || old_pages > max - delta) return -1;
     uint64_t new_pages = old_pages + delta;
     if (mprotect(m->base + m->size, delta * WASMAOT_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)

@@ -181,6 +181,7 @@ struct ModuleValidator {
             for case .refFunc(let index) in expression { refs.insert(index) }
         }
         module.globalInitializers.forEach(scan)
+        module.tableInitializers.compactMap { $0 }.forEach(scan)
         for segment in module.elements { segment.initializer.forEach(scan) }
         for export in module.exports {
             if case .function(let index) = export.descriptor { refs.insert(index) }

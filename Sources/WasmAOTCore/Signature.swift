@@ -79,9 +79,6 @@ extension WasmModule {
         return texts
     }
 
-    /// The canonical text of a function type of this module.
-    public func typeText(_ index: Int) -> String { typeTexts[index] }
-
     /// Wasm 3.0 subtyping without GC: numeric types match exactly; `(ref null? h1) <: (ref null? h2)`
     /// when nullability allows it and `h1 <: h2`, where a concrete function type is below `func`
     /// and `nofunc` below both, `noextern` below `extern`, and two concrete types match when they

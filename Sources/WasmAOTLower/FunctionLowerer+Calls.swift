@@ -16,27 +16,30 @@ extension FunctionLowerer {
         let ft = m.wasm.types[typeIndex]
         if tail { try checkTailCallResults(ft) }
         let args = try pop(ft.parameters)
-        guard emitting else {
-            if tail { markUnreachable() } else { for t in ft.results { push(t, nil) } }
-            return
-        }
+        guard emitting else { return finishCall(ft, nil, tail: tail) }
         let llvmType = m.llvmFunctionTypes[typeIndex]
         if Int(f) < m.wasm.importedFunctionCount {
             let record = ir.load(ir.ptr, ir.gep(vmctx, m.layout.importedFunction(Int(f))))
             ir.markInvariant(record)
-            let result = callThroughRecord(record, llvmType, args, tail: tail)
-            if tail { markUnreachable() } else { pushResults(ft.results, result) }
-            return
+            return finishCall(ft, callThroughRecord(record, llvmType, args, tail: tail), tail: tail)
         }
         let callee = m.definedFunction(Int(f) - m.wasm.importedFunctionCount)
         m.directCallees.insert(Int(f) - m.wasm.importedFunctionCount)
         if tail { allowTailCalls() }
         let result = m.callWasm(llvmType, callee, [vmctx] + args.map { value($0) }, tail: tail)
+        if tail { returnValue(result) }
+        finishCall(ft, result, tail: tail)
+    }
+
+    /// After a call of type `ft`: its results on the stack (`result` nil: not emitting), or for a
+    /// tail call (already returned) the rest of the block unreachable.
+    private func finishCall(_ ft: FunctionType, _ result: LLVMValueRef?, tail: Bool) {
         if tail {
-            returnValue(result, ft.results)
             markUnreachable()
-        } else {
+        } else if let result {
             pushResults(ft.results, result)
+        } else {
+            for t in ft.results { push(t, nil) }
         }
     }
 
@@ -54,8 +57,9 @@ extension FunctionLowerer {
         LLVMRemoveStringAttributeAtIndex(function, UInt32(bitPattern: Int32(LLVMAttributeFunctionIndex)), "disable-tail-calls", 18)
     }
 
-    private func returnValue(_ result: LLVMValueRef, _ results: [ValueType]) {
-        if results.isEmpty { LLVMBuildRetVoid(ir.builder) } else { LLVMBuildRet(ir.builder, result) }
+    /// Returns a tail call's result (the callee's results are the function's own).
+    private func returnValue(_ result: LLVMValueRef) {
+        if type.results.isEmpty { LLVMBuildRetVoid(ir.builder) } else { LLVMBuildRet(ir.builder, result) }
     }
 
     /// Calls the function of a wasmaot_funcref: its tailcc entry when it has one (generated
@@ -73,16 +77,15 @@ extension FunctionLowerer {
         let wasmBlock = newBlock("call_wasm"), hostBlock = newBlock("call_host")
         let isHost = LLVMBuildIsNull(ir.builder, tailCode, "")!
         setUnlikelyFirst(LLVMBuildCondBr(ir.builder, isHost, hostBlock, wasmBlock)!)
-        let void = LLVMGetTypeKind(LLVMGetReturnType(llvmType)) == LLVMVoidTypeKind
         if tail { allowTailCalls() }
         LLVMPositionBuilderAtEnd(ir.builder, wasmBlock)
         let wasmResult = m.callWasm(llvmType, tailCode, values, tail: tail)
-        if tail { if void { LLVMBuildRetVoid(ir.builder) } else { LLVMBuildRet(ir.builder, wasmResult) } }
+        if tail { returnValue(wasmResult) }
         LLVMPositionBuilderAtEnd(ir.builder, hostBlock)
         let code = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefCode))
         let hostResult = ir.call(llvmType, code, values)
         if tail {
-            if void { LLVMBuildRetVoid(ir.builder) } else { LLVMBuildRet(ir.builder, hostResult) }
+            returnValue(hostResult)
             return wasmResult
         }
         let join = newBlock("call_done")
@@ -90,7 +93,7 @@ extension FunctionLowerer {
         LLVMPositionBuilderAtEnd(ir.builder, wasmBlock)
         LLVMBuildBr(ir.builder, join)
         LLVMPositionBuilderAtEnd(ir.builder, join)
-        if void { return wasmResult }
+        if LLVMGetTypeKind(LLVMGetReturnType(llvmType)) == LLVMVoidTypeKind { return wasmResult }
         let phi = LLVMBuildPhi(ir.builder, LLVMGetReturnType(llvmType), "")!
         var incoming: [LLVMValueRef?] = [wasmResult, hostResult]
         var blocks: [LLVMBasicBlockRef?] = [wasmBlock, hostBlock]
@@ -117,10 +120,7 @@ extension FunctionLowerer {
         if tail { try checkTailCallResults(ft) }
         let index = try pop(tableIndexType(table))
         let args = try pop(ft.parameters)
-        guard emitting else {
-            if tail { markUnreachable() } else { for t in ft.results { push(t, nil) } }
-            return
-        }
+        guard emitting else { return finishCall(ft, nil, tail: tail) }
         let record = ir.load(ir.ptr, tableSlot(table, index, outOfBounds: TrapKind.undefinedElement))
         trapIf(LLVMBuildIsNull(ir.builder, record, "")!, TrapKind.uninitializedElement)
         // Exact type identity: records and the vmctx hold interned type texts (wasmaot_intern_type),
@@ -129,8 +129,7 @@ extension FunctionLowerer {
         let expected = ir.load(ir.ptr, ir.gep(vmctx, m.layout.typeID(Int(typeIndex))))
         ir.markInvariant(expected)
         trapIf(LLVMBuildICmp(ir.builder, LLVMIntNE, actual, expected, "")!, TrapKind.indirectCallMismatch)
-        let result = callThroughRecord(record, m.llvmFunctionTypes[Int(typeIndex)], args, tail: tail)
-        if tail { markUnreachable() } else { pushResults(ft.results, result) }
+        finishCall(ft, callThroughRecord(record, m.llvmFunctionTypes[Int(typeIndex)], args, tail: tail), tail: tail)
     }
 
     /// `call_ref $t`: calls a `(ref null $t)`, trapping on null. The static type guarantees the
@@ -141,13 +140,9 @@ extension FunctionLowerer {
         if tail { try checkTailCallResults(ft) }
         let ref = try pop(.ref(ReferenceType(isNullable: true, heapType: .concrete(typeIndex: typeIndex))))
         let args = try pop(ft.parameters)
-        guard emitting else {
-            if tail { markUnreachable() } else { for t in ft.results { push(t, nil) } }
-            return
-        }
+        guard emitting else { return finishCall(ft, nil, tail: tail) }
         trapIf(LLVMBuildIsNull(ir.builder, value(ref), "")!, TrapKind.nullFunctionReference)
-        let result = callThroughRecord(value(ref), m.llvmFunctionTypes[Int(typeIndex)], args, tail: tail)
-        if tail { markUnreachable() } else { pushResults(ft.results, result) }
+        finishCall(ft, callThroughRecord(value(ref), m.llvmFunctionTypes[Int(typeIndex)], args, tail: tail), tail: tail)
     }
 
     func tablePointer(_ table: UInt32) -> LLVMValueRef {
