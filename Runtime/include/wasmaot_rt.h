@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define WASMAOT_ABI_VERSION 10u
+#define WASMAOT_ABI_VERSION 11u
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so
@@ -44,7 +44,10 @@ typedef enum wasmaot_trap_kind {
     WASMAOT_TRAP_TABLE_OOB = 9,             /* "out of bounds table access" */
     WASMAOT_TRAP_NULL_FUNC_REF = 10,        /* "null function reference" (call_ref, return_call_ref) */
     WASMAOT_TRAP_NULL_REF = 11,             /* "null reference" (ref.as_non_null) */
-    WASMAOT_TRAP_COUNT = 12
+    /* Not a trap: a Wasm exception no handler caught left the outermost Wasm frame (executables
+     * print "wasm exception: thrown Wasm exception, not caught" and exit 1, as wasmtime does). */
+    WASMAOT_TRAP_UNCAUGHT_EXCEPTION = 12,   /* "thrown Wasm exception" */
+    WASMAOT_TRAP_COUNT = 13
 } wasmaot_trap_kind;
 
 const char *wasmaot_trap_message(int kind);
@@ -65,6 +68,7 @@ static inline const char *wasmaot_trap_text(int kind) {
         [WASMAOT_TRAP_TABLE_OOB] = "out of bounds table access",
         [WASMAOT_TRAP_NULL_FUNC_REF] = "null function reference",
         [WASMAOT_TRAP_NULL_REF] = "null reference",
+        [WASMAOT_TRAP_UNCAUGHT_EXCEPTION] = "thrown Wasm exception",
     };
     return kind >= 0 && kind < WASMAOT_TRAP_COUNT && text[kind] ? text[kind] : "unknown trap";
 }
@@ -119,7 +123,8 @@ typedef struct wasmaot_vmctx {
 } wasmaot_vmctx;
 
 /* ---- Module description emitted by the compiler ---- */
-enum { WASMAOT_EXTERN_FUNC = 0, WASMAOT_EXTERN_TABLE = 1, WASMAOT_EXTERN_MEMORY = 2, WASMAOT_EXTERN_GLOBAL = 3 };
+enum { WASMAOT_EXTERN_FUNC = 0, WASMAOT_EXTERN_TABLE = 1, WASMAOT_EXTERN_MEMORY = 2, WASMAOT_EXTERN_GLOBAL = 3,
+       WASMAOT_EXTERN_TAG = 4 };
 enum { WASMAOT_REF_FUNC = 0, WASMAOT_REF_EXTERN = 1 };
 
 typedef struct wasmaot_import_desc {
@@ -228,13 +233,59 @@ typedef struct wasmaot_module_desc {
     /* tailcc entry of each defined function (see wasmaot_funcref.tail_code); NULL for a module
      * without return_call*, whose functions use the C convention (func_code = the functions). */
     void *const *func_tail_code;
+    /* Tags (exception handling; imported first). The identity of tag i is the pointer stored at
+     * vmctx + tags_offset + 8*i: for a defined tag the address of that slot itself (a new tag per
+     * instance), for an imported one the provider's identity (filled by whoever links it). A
+     * thrown exception carries its tag's identity; `catch` compares identities. tag_types[i] is
+     * the canonical text of the tag's function type (its parameters are the payload). */
+    uint32_t num_tags, num_imported_tags;
+    uint32_t tags_offset;
+    uint32_t reserved_tags;
+    const char *const *tag_types;
 } wasmaot_module_desc;
+
+/* A thrown Wasm exception (an exnref points at one). `unwind` is the unwinder's
+ * struct _Unwind_Exception (32 bytes, 16-aligned on both targets; src/exn.c checks). Generated
+ * code reads `tag` and the payload: value i at byte offset sizeof(wasmaot_exception) + 8*i
+ * (i32/f32 in the low bytes, references as pointers), and sets WASMAOT_EXN_EXPOSED in `flags`
+ * when it makes an exnref of it (catch_ref, catch_all_ref).
+ * Lifetime: an exception caught without a reference is freed at once; one reachable only
+ * through exnrefs in locals is reclaimed by a conservative scan of the thread's stack when the
+ * thread has many (exn.c); one stored where no stack scan looks — a global, a table, another
+ * exception's payload, the embedder — is pinned (wasmaot_exn_pin) and lives as long as the
+ * process. */
+typedef struct wasmaot_exception {
+    _Alignas(16) uint64_t unwind[4];
+    const void *tag;     /* the tag's identity (see wasmaot_module_desc.tags_offset) */
+    uint32_t count;      /* payload values */
+    uint32_t flags;      /* WASMAOT_EXN_* */
+    uint64_t slot;       /* runtime-private: position in the thread's list of exceptions */
+    uint64_t reserved;
+} wasmaot_exception;
+enum { WASMAOT_EXN_EXPOSED = 1u, WASMAOT_EXN_PINNED = 2u };
 
 /* The section holding generated code (a C identifier, so linkers define __start_/__stop_). */
 #define WASMAOT_CODE_SECTION "wasmaot_code"
 
 /* ---- Called by generated code ---- */
 _Noreturn void wasmaot_trap(int kind);
+/* Exceptions (src/exn.c). Generated code in a module that uses exception handling calls and
+ * unwinds with the platform's table-driven unwinder: every function has unwind tables, a
+ * function with handlers reaches them through LLVM landing pads (personality
+ * __gcc_personality_v0, cleanup clauses; the generated code compares tags itself), so code
+ * that does not throw runs no extra instruction. A throw with a handler in the same function
+ * is a branch; otherwise wasmaot_exn_throw unwinds (_Unwind_ForcedUnwind) to the nearest
+ * landing pad. Past the outermost Wasm frame of the current call (the embedder's landing pad,
+ * or the end of the stack in an executable) it ends like a trap of kind
+ * WASMAOT_TRAP_UNCAUGHT_EXCEPTION. Traps never unwind (they longjmp), so they are not catchable. */
+wasmaot_exception *wasmaot_exn_new(const void *tag, uint32_t count);
+_Noreturn void wasmaot_exn_throw(wasmaot_exception *exn);
+/* An exception caught without keeping a reference to it (catch / catch_all, a legacy catch
+ * that cannot rethrow it): freed unless an exnref to it exists (WASMAOT_EXN_EXPOSED). */
+void wasmaot_exn_free(wasmaot_exception *exn);
+/* An exnref stored where the stack scan does not look (global.set, table.set/fill/grow, a
+ * payload): never reclaimed. NULL is ignored. */
+void wasmaot_exn_pin(wasmaot_exception *exn);
 /* Addresses and lengths are 64-bit for both kinds of memory (32-bit memories zero-extend).
  * memory.grow: returns old size in pages, or -1. */
 int64_t wasmaot_memory_grow(wasmaot_memory *m, uint64_t delta_pages);

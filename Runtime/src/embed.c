@@ -93,6 +93,10 @@ int wasmaot_embed_invoke(void *code, wasmaot_vmctx *vmctx, const char *type, con
             else if (rtext[0] == 'f') { uint32_t bits; memcpy(&bits, ret, 4); results[0] = bits; }
             else results[0] = ret[0];
         }
+        /* Exnrefs returned to the embedder leave the stack the collector scans: pinned. */
+        if (kind < 0 && strstr(type, "exnRef"))
+            for (size_t i = 0; i < nresults; i++)
+                if (rtext[i] == 'r') wasmaot_exn_pin_if_exception((void *)(uintptr_t)results[i]);
     }
     free(types);
     free(values);
@@ -135,6 +139,10 @@ static void host_trampoline(ffi_cif *cif, void *ret, void **args, void *user) {
         }
     }
     (void)cif;
+    /* An exnref the host receives may be kept beyond the call: out of the stack scan's sight. */
+    if (strstr(h->type, "exnRef"))
+        for (size_t i = 0; i < nparams && i < 64; i++)
+            if (h->type[i] == 'r') wasmaot_exn_pin_if_exception((void *)(uintptr_t)in[i]);
     h->callback(h->data, in, out);
     if (nresults == 1) {
         if (rtext[0] == 'i') *(ffi_arg *)ret = (ffi_arg)(int32_t)(uint32_t)out[0];

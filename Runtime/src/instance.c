@@ -175,6 +175,12 @@ wasmaot_vmctx *wasmaot_instance_new(const wasmaot_module_desc *d, const char **e
         r->tail_code = d->func_tail_code ? d->func_tail_code[j] : NULL;
     }
 
+    /* Defined tags: a fresh identity per instance (the slot's own address). */
+    for (uint32_t i = d->num_imported_tags; i < d->num_tags; i++) {
+        void **slot = (void **)((char *)vm + d->tags_offset + 8 * (size_t)i);
+        *slot = slot;
+    }
+
     uint32_t nfunc_imports = 0;
     for (uint32_t i = 0; i < d->num_imports; i++)
         if (d->imports[i].kind == WASMAOT_EXTERN_FUNC) nfunc_imports++;
@@ -330,5 +336,9 @@ PIN(wasmaot_module_desc, init, 128); PIN(wasmaot_module_desc, wasi_defaults, 136
 PIN(wasmaot_module_desc, func_c_entry, 144); PIN(wasmaot_module_desc, code_start, 152);
 PIN(wasmaot_module_desc, code_end, 160); PIN(wasmaot_module_desc, num_types, 168);
 PIN(wasmaot_module_desc, types_offset, 172); PIN(wasmaot_module_desc, types, 176);
-PIN(wasmaot_module_desc, func_tail_code, 184); _Static_assert(sizeof(wasmaot_module_desc) == 192, "module desc size");
+PIN(wasmaot_module_desc, func_tail_code, 184); PIN(wasmaot_module_desc, num_tags, 192);
+PIN(wasmaot_module_desc, num_imported_tags, 196); PIN(wasmaot_module_desc, tags_offset, 200);
+PIN(wasmaot_module_desc, tag_types, 208); _Static_assert(sizeof(wasmaot_module_desc) == 216, "module desc size");
+PIN(wasmaot_exception, tag, 32); PIN(wasmaot_exception, count, 40); PIN(wasmaot_exception, flags, 44);
+_Static_assert(sizeof(wasmaot_exception) == 64, "exception header size");
 _Static_assert(sizeof(wasmaot_host_func) == 32, "host func entry size");

@@ -25,6 +25,9 @@
  * The landing pad is per thread. */
 sigjmp_buf *wasmaot_trap_set_handler(sigjmp_buf *jb);
 int wasmaot_trap_last_kind(void);
+/* Where the current landing pad's frame is (the address of its sigjmp_buf, in the frame that
+ * called the Wasm code), 0 if none: an exception unwinding past it is uncaught (exn.c). */
+uintptr_t wasmaot_trap_boundary(void);
 
 /* Installs the SIGSEGV/SIGBUS handler (on a per-thread alternate stack). Idempotent per process
  * for the handler; call wasmaot_thread_init_altstack() in every other thread that runs Wasm. */
@@ -41,6 +44,11 @@ void wasmaot_reservation_unregister(void *base);
  * treated as stack exhaustion (the real guard page below the stack rlimit). */
 void wasmaot_thread_set_stack(uintptr_t limit, uintptr_t guard_lo, uintptr_t hi);
 uintptr_t wasmaot_thread_stack_limit(void);
+/* The top (highest address) of the current thread's stack, 0 if unknown. */
+uintptr_t wasmaot_thread_stack_high(void);
+/* An embedder's value that may be an exception of this thread (the letters of canonical types
+ * do not tell exnrefs from funcrefs): pins it if it is one. */
+void wasmaot_exn_pin_if_exception(void *value);
 /* Computes the main thread's stack bounds from RLIMIT_STACK and sets them for this thread. */
 void wasmaot_main_thread_stack_setup(char **argv);
 

@@ -32,6 +32,8 @@ sigjmp_buf *wasmaot_trap_set_handler(sigjmp_buf *jb) {
 
 int wasmaot_trap_last_kind(void) { return trap_last_kind; }
 
+uintptr_t wasmaot_trap_boundary(void) { return (uintptr_t)trap_jmp; }
+
 
 /* Async-signal-safe: only write(2), _exit and siglongjmp. */
 _Noreturn void wasmaot_trap(int kind) {
@@ -40,13 +42,16 @@ _Noreturn void wasmaot_trap(int kind) {
     const char *msg = wasmaot_trap_message(kind);
     char buf[128];
     size_t n = 0;
-    const char *prefix = "wasm trap: ";
+    /* An uncaught exception is not a trap: wasmtime reports "thrown Wasm exception", status 1. */
+    int uncaught = kind == WASMAOT_TRAP_UNCAUGHT_EXCEPTION;
+    const char *prefix = uncaught ? "wasm exception: " : "wasm trap: ";
+    if (uncaught) msg = "thrown Wasm exception, not caught";
     for (const char *s = prefix; *s && n < sizeof buf - 1; s++) buf[n++] = *s;
     for (const char *s = msg; *s && n < sizeof buf - 1; s++) buf[n++] = *s;
     buf[n++] = '\n';
     ssize_t r = write(2, buf, n);
     (void)r;
-    _exit(134);
+    _exit(uncaught ? 1 : 134);
 }
 
 /* ---- Memory reservations ----
@@ -129,6 +134,7 @@ void wasmaot_thread_set_stack(uintptr_t limit, uintptr_t guard_lo, uintptr_t hi)
 }
 
 uintptr_t wasmaot_thread_stack_limit(void) { return stack_limit; }
+uintptr_t wasmaot_thread_stack_high(void) { return stack_hi; }
 
 /* ---- Fault handler ---- */
 static struct sigaction prev_segv, prev_bus;

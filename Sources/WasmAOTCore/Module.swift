@@ -32,6 +32,15 @@ public struct WasmModule: Sendable {
     public var importedGlobalCount = 0
     /// The module has return_call* (TailCallScan): its functions use LLVM's tailcc convention.
     public var usesTailCalls = false
+    /// The type index of every tag (imported first).
+    public var tags: [UInt32] = []
+    public var importedTagCount = 0
+    /// The module has tags or handlers (exception handling): its functions may unwind, and those
+    /// with handlers have landing pads.
+    public var usesExceptions = false
+    /// The legacy exception instructions by byte offset (see LegacyExceptionOp): decoding rewrote
+    /// each to a stand-in WasmKit decodes.
+    public var legacyExceptions: [Int: LegacyExceptionOp] = [:]
     /// Initializers of the defined tables (index - importedTableCount); nil: null references.
     public var tableInitializers: [ConstExpression?] = []
     /// Initializers of the defined globals (index - importedGlobalCount).
@@ -65,16 +74,24 @@ public struct WasmModule: Sendable {
     }
 
     /// Features accepted by the decoder: Wasm 2.0 minus SIMD (SIMD lands in a later issue).
-    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .tailCall, .multiMemory, .memory64]
+    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .tailCall, .multiMemory, .memory64, .exceptionHandling]
     /// What `--standard 2.0` decodes: Wasm 2.0 (memory indices are zero bytes, no typed references).
     static let wasm2Features: WasmFeatureSet = [.referenceTypes]
 
     /// Decodes and validates everything except function bodies.
     public static func decode(bytes: [UInt8], standard: WasmStandard = .wasm3) throws(CompileError) -> WasmModule {
         var bytes = bytes
+        var legacy: [Int: LegacyExceptionOp] = [:]
         while true {
-            let module: WasmModule
+            var module: WasmModule
             do { module = try decodeOnce(bytes, standard: standard) } catch { throw namingUnsupported(error, bytes) }
+            if standard == .wasm3, let rewritten = LegacyExceptions.rewrite(module, bytes, features: features) {
+                legacy.merge(rewritten.ops) { old, _ in old }
+                bytes = rewritten.bytes
+                continue
+            }
+            module.legacyExceptions = legacy
+            module.usesExceptions = !module.tags.isEmpty || !legacy.isEmpty || TailCallScan.usesExceptionHandling(module.codes)
             // WasmKit 0.4.2 reads the 0xFC prefix's sub-opcode as one byte, but it is a u32 LEB
             // and may be encoded overlong (`fc 80 00`). Rewrite such spots to the same number of
             // bytes, `01 … fc 00` (nops before the canonical form), and decode again.
@@ -133,6 +150,7 @@ public struct WasmModule: Sendable {
         var definedTables: [Table] = []
         var definedMemories: [Memory] = []
         var definedGlobals: [Global] = []
+        var definedTags: [UInt32] = []
         do {
             var sectionStart = parser.offset
             while let payload = try parser.parseNext() {
@@ -168,7 +186,7 @@ public struct WasmModule: Sendable {
                 case .codeSection(let codes): codeSection = codes
                 case .dataSection(let data): module.data = data
                 case .dataCount(let count): module.dataCount = count
-                case .tagSection: throw UnsupportedProposal.error(.exceptionHandling, "tag section", offset: parser.offset)
+                case .tagSection(let tags): definedTags = tags.map(\.type)
                 }
             }
         } catch let error as WasmParserError {
@@ -200,8 +218,9 @@ public struct WasmModule: Sendable {
             case .global(let g):
                 module.globals.append(g)
                 module.importedGlobalCount += 1
-            case .tag:
-                throw UnsupportedProposal.error(.exceptionHandling, "tag import \"\(imp.module)\" \"\(imp.name)\"")
+            case .tag(let t):
+                module.tags.append(t)
+                module.importedTagCount += 1
             }
         }
         module.functionTypeIndices += functions
@@ -213,6 +232,7 @@ public struct WasmModule: Sendable {
         module.memories += definedMemories.map(\.type)
         module.globals += definedGlobals.map(\.type)
         module.globalInitializers = definedGlobals.map(\.initializer)
+        module.tags += definedTags
         try ModuleValidator(module: module, definedTables: definedTables).validate()
         module.declaredFunctionReferences = ModuleValidator.collectDeclaredReferences(module)
         return module

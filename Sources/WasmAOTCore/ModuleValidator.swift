@@ -48,6 +48,10 @@ struct ModuleValidator {
         for type in module.elementTypes { try checkValueType(.ref(type)) }
         for code in module.codes { for t in code.locals { try checkValueType(t) } }
         try checkSupportedTypes()
+        for typeIndex in module.tags {
+            guard Int(typeIndex) < module.types.count else { throw CompileError("unknown type \(typeIndex)") }
+            if !module.types[Int(typeIndex)].results.isEmpty { throw CompileError("non-empty tag result type") }
+        }
         for table in module.tables {
             try checkLimits(table.limits, bound: table.limits.isMemory64 ? UInt64.max : UInt64(UInt32.max), what: "table")
             if let feature = UnsupportedProposal.feature(of: table.elementType) { throw UnsupportedProposal.error(feature, "table of \(UnsupportedProposal.typeName(.ref(table.elementType)))") }
@@ -89,7 +93,7 @@ struct ModuleValidator {
             case .table(let i): try checkIndex(i, module.tables.count, "table")
             case .memory(let i): try checkIndex(i, module.memories.count, "memory")
             case .global(let i): try checkIndex(i, module.globals.count, "global")
-            case .tag: throw UnsupportedProposal.error(.exceptionHandling, "tag export \"\(export.name)\"")
+            case .tag(let i): try checkIndex(i, module.tags.count, "tag")
             }
         }
         if let start = module.start {

@@ -99,6 +99,7 @@ extension WasmModule {
         case (.concrete, .abstract(.funcRef)): return true
         case (.abstract(.noFunc), .concrete), (.abstract(.noFunc), .abstract(.funcRef)): return true
         case (.abstract(.noExtern), .abstract(.externRef)): return true
+        case (.abstract(.noExn), .abstract(.exnRef)): return true
         case (.abstract(let x), .abstract(let y)): return x == y
         default: return false
         }

@@ -43,8 +43,8 @@ public enum UnsupportedProposal {
 
     public static func feature(of ref: ReferenceType) -> WasmFeatureSet.Feature? {
         switch ref.heapType {
-        case .abstract(.funcRef), .abstract(.externRef), .abstract(.noFunc), .abstract(.noExtern), .concrete: return nil
-        case .abstract(.exnRef), .abstract(.noExn): return .exceptionHandling
+        case .abstract(.funcRef), .abstract(.externRef), .abstract(.noFunc), .abstract(.noExtern), .concrete,
+             .abstract(.exnRef), .abstract(.noExn): return nil
         case .abstract: return .gc
         }
     }
@@ -53,7 +53,6 @@ public enum UnsupportedProposal {
     /// of a supported proposal).
     public static func feature(of instruction: Instruction) -> WasmFeatureSet.Feature? {
         switch instruction {
-        case .throw, .throwRef, .tryTable: return .exceptionHandling
         case .v128Const, .i8x16Shuffle, .simd, .simdLane, .simdMemLane: return .simd
         case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64: return .threads
         case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS, .structGetU,

@@ -54,6 +54,8 @@ public struct Trap: Error, CustomStringConvertible, Sendable {
     public let kind: Int32
     /// The runtime's message for the kind (wasmaot_trap_text in wasmaot_rt.h: one table).
     public var description: String { String(cString: wasmaot_trap_text(kind)) }
+    /// Not a trap but a Wasm exception no handler caught ("thrown Wasm exception").
+    public var isUncaughtException: Bool { kind == Int32(WASMAOT_TRAP_UNCAUGHT_EXCEPTION.rawValue) }
 }
 
 /// Compilation, link (import) or instantiation failures.

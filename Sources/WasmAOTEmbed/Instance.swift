@@ -37,6 +37,9 @@ public enum Extern: @unchecked Sendable {
     case memory(UnsafeMutablePointer<wasmaot_memory>)
     /// A global's 16-byte cell and its type text ("i", "mI", ...).
     case global(UnsafeMutableRawPointer, type: String)
+    /// A tag: its identity (what thrown exceptions carry, see wasmaot_module_desc.tags_offset) and
+    /// the canonical text of its function type ("iF:").
+    case tag(UnsafeRawPointer, type: String)
 }
 
 public final class Instance: @unchecked Sendable {
@@ -105,6 +108,10 @@ public final class Instance: @unchecked Sendable {
             case (Int(WASMAOT_EXTERN_GLOBAL), .global(let cell, let gtype)):
                 guard Self.globalTypeMatches(provided: gtype, wanted: type) else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
                 slot(d.globals[Int(imp.index)].offset, UnsafeMutableRawPointer?.self).pointee = cell
+            case (Int(WASMAOT_EXTERN_TAG), .tag(let identity, let ttype)):
+                // Tag types are matched exactly (equal canonical texts).
+                guard ttype == type else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
+                slot(d.tags_offset + 8 * imp.index, UnsafeRawPointer?.self).pointee = identity
             default:
                 throw EmbedError("incompatible import type for \(moduleName).\(name)")
             }
@@ -166,6 +173,9 @@ public final class Instance: @unchecked Sendable {
                     ? slot(g.offset, UnsafeMutableRawPointer.self).pointee
                     : UnsafeMutableRawPointer(vmctx) + Int(g.offset)
                 return .global(cell, type: String(cString: g.type))
+            case UInt32(WASMAOT_EXTERN_TAG):
+                let identity = slot(d.tags_offset + 8 * e.index, UnsafeRawPointer.self).pointee
+                return .tag(identity, type: String(cString: d.tag_types[Int(e.index)]!))
             default: return nil
             }
         }
@@ -193,7 +203,8 @@ public final class Instance: @unchecked Sendable {
     public func call(_ f: Function, _ args: [Value]) throws -> [Value] {
         let params = f.type.prefix { $0 != ":" }
         // "PARAMS:RESULTS[;DETAIL]": one letter per value before the typed references' detail.
-        let results = Array((f.type.split(separator: ":", omittingEmptySubsequences: false).last ?? "").prefix { $0 != ";" })
+        // (The detail may hold ':' itself, in the texts of concrete types: the first one counts.)
+        let results = Array(f.type.drop { $0 != ":" }.dropFirst().prefix { $0 != ";" })
         guard params.count == args.count, zip(params, args).allSatisfy({ $0 == $1.letter }) else {
             throw EmbedError("argument types do not match \(f.type)")
         }

@@ -50,11 +50,11 @@ public enum Linker {
             let emulation = runtime.gnuTriple.hasPrefix("aarch64") ? "aarch64linux" : "elf_x86_64"
             // lld inside this process first (no linker process: ~3 ms instead of ~10 for mold
             // on a small module), then mold, then the C driver below.
-            let lldArguments = ["--threads=1", "-m", emulation, "-static", "-o", temporary] + objectPaths + [prelinked]
+            let lldArguments = ["--threads=1", "-m", emulation, "-static", "--eh-frame-hdr", "-o", temporary] + objectPaths + [prelinked]
             if Self.lldInProcess(lldArguments) { return try publish(temporary, as: output) }
             try? FileManager.default.removeItem(atPath: temporary)
             if let mold = Toolchain.mold {
-                let arguments = ["--no-fork", "--threads=1", "-m", emulation, "-static", "-o", temporary] + objectPaths + [prelinked]
+                let arguments = ["--no-fork", "--threads=1", "-m", emulation, "-static", "--eh-frame-hdr", "-o", temporary] + objectPaths + [prelinked]
                 if Toolchain.run(mold, arguments).status == 0 {
                     return try publish(temporary, as: output)
                 }
@@ -64,7 +64,9 @@ public enum Linker {
         var arguments: [String]
         switch kind {
         case .executable:
-            arguments = ["-static", "-o", temporary] + objectPaths + [runtime.path, "-lm"]
+            // --eh-frame-hdr: the unwinder finds the generated code's unwind tables through it
+            // (Wasm exceptions); gcc leaves it out of static links.
+            arguments = ["-static", "-Wl,--eh-frame-hdr", "-o", temporary] + objectPaths + [runtime.path, "-lm"]
         case .sharedObject:
             // The runtime comes from libwasmaot_rt.so, loaded RTLD_GLOBAL by the embedder: every
             // instance in a process shares one trap handler and one memory registry.

@@ -11,6 +11,7 @@ struct DescriptorEmitter {
     /// wasmaot_rt.h's WASMAOT_EXTERN_* (the runtime's own numbers, not copies).
     static let externFunc = Int(WASMAOT_EXTERN_FUNC), externTable = Int(WASMAOT_EXTERN_TABLE)
     static let externMemory = Int(WASMAOT_EXTERN_MEMORY), externGlobal = Int(WASMAOT_EXTERN_GLOBAL)
+    static let externTag = Int(WASMAOT_EXTERN_TAG)
 
     let m: ModuleContext
     let initFunction: LLVMValueRef
@@ -42,8 +43,8 @@ struct DescriptorEmitter {
                 (kind, type, min, max) = (Self.externMemory, ir.cString(l.isMemory64 ? "i64" : ""), l.min, limitsMax(l.max))
             case .global(let g):
                 (kind, type, min, max) = (Self.externGlobal, ir.cString(Signature.globalText(g, texts: wasm.typeTexts)), 0, ir.c64(0))
-            case .tag:
-                (kind, type, min, max) = (4, ir.cString(""), 0, ir.c64(0))
+            case .tag(let t):
+                (kind, type, min, max) = (Self.externTag, m.canonicalType(wasm.typeTexts[Int(t)]), 0, ir.c64(0))
             }
             defer { kindIndex[kind] += 1 }
             return ir.constStruct([ir.cString(imp.module), ir.cString(imp.name), ir.c32(kind), ir.c32(kindIndex[kind]),
@@ -57,7 +58,7 @@ struct DescriptorEmitter {
             case .table(let i): (kind, index) = (Self.externTable, i)
             case .memory(let i): (kind, index) = (Self.externMemory, i)
             case .global(let i): (kind, index) = (Self.externGlobal, i)
-            case .tag(let i): (kind, index) = (4, i)
+            case .tag(let i): (kind, index) = (Self.externTag, i)
             }
             return ir.constStruct([ir.cString(export.name), ir.c32(kind), ir.c32(Int(index))])
         }
@@ -100,6 +101,8 @@ struct DescriptorEmitter {
             ir.c32(wasm.types.count), ir.c32(m.layout.typeIDs),
             ir.constArrayGlobal(ir.ptr, wasm.typeTexts.map { m.canonicalType($0) }, name: "types"),
             wasm.usesTailCalls ? ir.constArrayGlobal(ir.ptr, m.allDefinedFunctions, name: "func_tail_code") : ir.nullPtr,
+            ir.c32(wasm.tags.count), ir.c32(wasm.importedTagCount), ir.c32(m.layout.tags), ir.c32(0),
+            ir.constArrayGlobal(ir.ptr, wasm.tags.map { m.canonicalType(wasm.typeTexts[Int($0)]) }, name: "tag_types"),
         ]
         let descriptor = ir.constStruct(fields)
         let global = LLVMAddGlobal(ir.module, LLVMTypeOf(descriptor), "wasmaot_module")!

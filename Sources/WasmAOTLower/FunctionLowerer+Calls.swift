@@ -26,7 +26,8 @@ extension FunctionLowerer {
         let callee = m.definedFunction(Int(f) - m.wasm.importedFunctionCount)
         m.directCallees.insert(Int(f) - m.wasm.importedFunctionCount)
         if tail { allowTailCalls() }
-        let result = m.callWasm(llvmType, callee, [vmctx] + args.map { value($0) }, tail: tail)
+        let values = [vmctx] + args.map { value($0) }
+        let result = tail ? m.callWasm(llvmType, callee, values, tail: true) : emitCall(llvmType, callee, values, wasmConvention: true)
         if tail { returnValue(result) }
         finishCall(ft, result, tail: tail)
     }
@@ -70,7 +71,8 @@ extension FunctionLowerer {
         guard m.wasm.usesTailCalls else {
             // C convention on both sides (a tailcc function of another module has a C entry).
             let code = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefCode))
-            return ir.call(llvmType, code, [calleeContext] + args.map { value($0) })
+            let values = [calleeContext] + args.map { value($0) }
+            return tail ? ir.call(llvmType, code, values) : emitCall(llvmType, code, values, wasmConvention: false)
         }
         let tailCode = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefTailCode))
         let values = [calleeContext] + args.map { value($0) }
@@ -79,24 +81,27 @@ extension FunctionLowerer {
         setUnlikelyFirst(LLVMBuildCondBr(ir.builder, isHost, hostBlock, wasmBlock)!)
         if tail { allowTailCalls() }
         LLVMPositionBuilderAtEnd(ir.builder, wasmBlock)
-        let wasmResult = m.callWasm(llvmType, tailCode, values, tail: tail)
+        let wasmResult = tail ? m.callWasm(llvmType, tailCode, values, tail: true) : emitCall(llvmType, tailCode, values, wasmConvention: true)
         if tail { returnValue(wasmResult) }
+        // Both calls may be invokes: their results come from the blocks they continue in.
+        let wasmDone = LLVMGetInsertBlock(ir.builder)!
         LLVMPositionBuilderAtEnd(ir.builder, hostBlock)
         let code = ir.load(ir.ptr, ir.gep(record, VMContextLayout.funcrefCode))
-        let hostResult = ir.call(llvmType, code, values)
+        let hostResult = tail ? ir.call(llvmType, code, values) : emitCall(llvmType, code, values, wasmConvention: false)
         if tail {
             returnValue(hostResult)
             return wasmResult
         }
+        let hostDone = LLVMGetInsertBlock(ir.builder)!
         let join = newBlock("call_done")
         LLVMBuildBr(ir.builder, join)
-        LLVMPositionBuilderAtEnd(ir.builder, wasmBlock)
+        LLVMPositionBuilderAtEnd(ir.builder, wasmDone)
         LLVMBuildBr(ir.builder, join)
         LLVMPositionBuilderAtEnd(ir.builder, join)
         if LLVMGetTypeKind(LLVMGetReturnType(llvmType)) == LLVMVoidTypeKind { return wasmResult }
         let phi = LLVMBuildPhi(ir.builder, LLVMGetReturnType(llvmType), "")!
         var incoming: [LLVMValueRef?] = [wasmResult, hostResult]
-        var blocks: [LLVMBasicBlockRef?] = [wasmBlock, hostBlock]
+        var blocks: [LLVMBasicBlockRef?] = [wasmDone, hostDone]
         LLVMAddIncoming(phi, &incoming, &blocks, 2)
         return phi
     }
@@ -196,7 +201,10 @@ extension FunctionLowerer {
         let g = m.wasm.globals[Int(i)]
         guard g.mutability == .variable else { throw error("global is immutable") }
         let v = try pop(g.valueType)
-        if emitting { ir.store(value(v), globalCell(Int(i))) }
+        if emitting {
+            pinIfException(value(v), g.valueType)
+            ir.store(value(v), globalCell(Int(i)))
+        }
     }
 
     func refNull(_ heap: HeapType) throws(CompileError) {

@@ -10,8 +10,13 @@ extension FunctionLowerer {
         case .unreachable:
             if emitting { trapNow(TrapKind.unreachable) }
             markUnreachable()
-        case .nop: break
-        case .block(let bt): try enterBlock(.block, bt)
+        case .nop:
+            if legacyOp == .catchAll { try legacyCatch(nil) }
+        case .block(let bt):
+            if legacyOp == .try { try enterBlock(.legacyTry, bt) } else { try enterBlock(.block, bt) }
+        case .tryTable(let bt, let tryCatch): try enterTryTable(bt, tryCatch)
+        case .throw(let x): try throwException(x)
+        case .throwRef: try throwReference()
         case .loop(let bt): try enterBlock(.loop, bt)
         case .if(let bt):
             let condition = try pop(.i32)
@@ -19,8 +24,14 @@ extension FunctionLowerer {
         case .else: try visitElseBranch()
         case .end: try visitEndOfFrame()
         case .br(let depth):
-            try branch(to: depth)
-            markUnreachable()
+            switch legacyOp {
+            case .catch: try legacyCatch(depth)
+            case .rethrow: try legacyRethrow(depth)
+            case .delegate: try visitEndOfFrame(delegate: depth)
+            default:
+                try branch(to: depth)
+                markUnreachable()
+            }
         case .brIf(let depth): try branchIf(depth)
         case .brTable(let targets): try branchTable(targets)
         case .return:
@@ -91,7 +102,7 @@ extension FunctionLowerer {
         }
     }
 
-    private func markSet(_ i: UInt32) {
+    func markSet(_ i: UInt32) {
         if !isSet[Int(i)] {
             isSet[Int(i)] = true
             initialized.append(Int(i))
@@ -99,7 +110,7 @@ extension FunctionLowerer {
     }
 
     /// Locals set inside the frame that ends (or reaches its `else`) are unset again.
-    private func resetInitialized(to height: Int) {
+    func resetInitialized(to height: Int) {
         while initialized.count > height { isSet[initialized.removeLast()] = false }
     }
 
@@ -122,7 +133,7 @@ extension FunctionLowerer {
         }
     }
 
-    private func enterBlock(_ kind: ControlFrame.Kind, _ bt: BlockType, condition: Operand? = nil) throws(CompileError) {
+    func enterBlock(_ kind: ControlFrame.Kind, _ bt: BlockType, condition: Operand? = nil) throws(CompileError) {
         let (params, results) = try blockSignature(bt)
         let args = try pop(params)
         let live = emitting
@@ -163,7 +174,7 @@ extension FunctionLowerer {
 
     /// Checks that the stack holds exactly `frame.results` above the frame's height and, when
     /// emitting, stores them into the frame's slots and jumps to its end.
-    private func fallThrough() throws(CompileError) {
+    func fallThrough() throws(CompileError) {
         let frame = frames[frames.count - 1]
         let values = try pop(frame.results)
         guard stack.count == frame.height else { throw error("type mismatch: values remaining on stack at end of block") }
@@ -188,7 +199,14 @@ extension FunctionLowerer {
         for (t, arg) in zip(frame.params, frame.ifParams) { push(t, frame.dead ? nil : arg.value) }
     }
 
-    private func visitEndOfFrame() throws(CompileError) {
+    /// The legacy exception instruction at this offset (nil: the instruction is what it says).
+    private var legacyOp: LegacyExceptionOp? {
+        m.wasm.legacyExceptions.isEmpty ? nil : m.wasm.legacyExceptions[binaryOffset]
+    }
+
+    /// `end`, or `delegate l` (which ends a legacy try's body and hands its exceptions to label l).
+    private func visitEndOfFrame(delegate: UInt32? = nil) throws(CompileError) {
+        if delegate != nil && frames[frames.count - 1].kind != .legacyTry { throw error("delegate without matching try") }
         if frames[frames.count - 1].kind == .loop {
             // A loop's label is its header; falling off its end continues after it with the
             // values as they are (SSA values dominate the single edge into `after`).
@@ -213,6 +231,17 @@ extension FunctionLowerer {
         try fallThrough()
         let frame = frames.removeLast()
         resetInitialized(to: frame.initializedHeight)
+        switch frame.kind {
+        case .tryTable: finishTryTable(frame, index: frames.count)
+        case .legacyTry, .legacyCatch:
+            if let delegate {
+                let target = try label(delegate)
+                finishLegacyTry(frame, index: frames.count, delegateTo: .some(handlerFrame(from: target)))
+            } else {
+                finishLegacyTry(frame, index: frames.count)
+            }
+        default: break
+        }
         if frame.kind == .ifThen {
             // An `if` without `else` passes its parameters through the implicit else branch.
             guard frame.params.count == frame.results.count,

@@ -226,7 +226,10 @@ extension FunctionLowerer {
         let type = try tableType(table)
         let v = try pop(type)
         let index = try pop(tableIndexType(table))
-        if emitting { ir.store(value(v), tableSlot(table, index)) }
+        if emitting {
+            pinIfException(value(v), type)
+            ir.store(value(v), tableSlot(table, index))
+        }
     }
 
     func tableSize(_ table: UInt32) throws(CompileError) {
@@ -243,6 +246,7 @@ extension FunctionLowerer {
         let n = try pop(it)
         let initial = try pop(type)
         guard emitting else { return push(it, nil) }
+        pinIfException(value(initial), type)
         let fn = m.runtimeFunction("wasmaot_table_grow", ir.i32, [ir.ptr, ir.ptr, ir.i32])
         guard isTable64(table) else {
             return push(it, ir.call(fn.1, fn.0, [tablePointer(table), value(initial), value(n)]))
@@ -261,6 +265,7 @@ extension FunctionLowerer {
         let v = try pop(type)
         let i = try pop(it)
         guard emitting else { return }
+        pinIfException(value(v), type)
         let fn = m.runtimeFunction("wasmaot_table_fill", ir.void, [ir.ptr, ir.i32, ir.ptr, ir.i32])
         let is64 = isTable64(table)
         ir.call(fn.1, fn.0, [tablePointer(table), narrowed(i, is64), value(v), narrowed(n, is64)])

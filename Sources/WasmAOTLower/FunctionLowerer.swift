@@ -14,7 +14,7 @@ struct Operand {
 /// A control frame. Branch targets carry their values through allocas ("slots") rather than phi
 /// nodes: SROA/mem2reg turn them into phis, and the lowering stays one simple pass.
 struct ControlFrame {
-    enum Kind { case function, block, loop, ifThen, ifElse }
+    enum Kind { case function, block, loop, ifThen, ifElse, tryTable, legacyTry, legacyCatch }
     var kind: Kind
     var params: [ValueType]
     var results: [ValueType]
@@ -28,6 +28,25 @@ struct ControlFrame {
     var slots: [LLVMValueRef] = []      // label values: results, or params for loops
     var initializedHeight = 0           // FunctionLowerer.initialized.count at the frame's start
     var ifParams: [Operand] = []
+    /// Exception handling (FunctionLowerer+Exceptions): the landing pad and dispatch of a frame
+    /// that handles exceptions, made on first use.
+    var landingPad: LLVMBasicBlockRef?
+    var dispatch: LLVMBasicBlockRef?
+    var dispatchException: LLVMValueRef?
+    struct Clause {
+        var tag: UInt32?        // nil: catch_all
+        var target: Int         // frame index of the label
+        var withReference: Bool
+    }
+    var clauses: [Clause] = []  // try_table
+    struct LegacyCatch {
+        var tag: UInt32?        // nil: catch_all
+        var block: LLVMBasicBlockRef
+        var lastPayloadLoad: LLVMValueRef?
+        var rethrown = false
+    }
+    var legacyCatches: [LegacyCatch] = []
+    var catchesAll = false
 
     var labelTypes: [ValueType] { kind == .loop ? params : results }
 }

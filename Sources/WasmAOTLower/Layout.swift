@@ -25,6 +25,10 @@ struct VMContextLayout {
     static let funcrefSize = MemoryLayout<wasmaot_funcref>.stride
     static let tableElems = MemoryLayout<wasmaot_table>.offset(of: \wasmaot_table.elems)!
     static let tableSize = MemoryLayout<wasmaot_table>.offset(of: \wasmaot_table.size)!
+    static let exceptionTag = MemoryLayout<wasmaot_exception>.offset(of: \wasmaot_exception.tag)!
+    static let exceptionFlags = MemoryLayout<wasmaot_exception>.offset(of: \wasmaot_exception.flags)!
+    /// Payload value i of an exception is at exceptionValues + 8*i (wasmaot_rt.h).
+    static let exceptionValues = MemoryLayout<wasmaot_exception>.size
 
     let importedFuncs: Int
     let tables: Int
@@ -34,6 +38,7 @@ struct VMContextLayout {
     let funcrefs: Int
     let typeIDs: Int             // interned type identity per type index (wasmaot_intern_type)
     let dataLengths: Int
+    let tags: Int                // tag identity per tag index
     let elementSegments: [Int]   // offset of each segment: u32 length, then 8-byte items
     let size: Int
 
@@ -52,6 +57,7 @@ struct VMContextLayout {
         funcrefs = take(Self.funcrefSize * module.definedFunctionCount)
         typeIDs = take(8 * module.types.count)
         dataLengths = take(4 * module.data.count)
+        tags = take(8 * module.tags.count)
         elementSegments = module.elements.map { take(8 + 8 * $0.initializer.count) }
         size = (cursor + 15) / 16 * 16
     }
@@ -64,5 +70,6 @@ struct VMContextLayout {
     func funcref(_ definedIndex: Int) -> Int { funcrefs + Self.funcrefSize * definedIndex }
     func dataLength(_ index: Int) -> Int { dataLengths + 4 * index }
     func typeID(_ index: Int) -> Int { typeIDs + 8 * index }
+    func tag(_ index: Int) -> Int { tags + 8 * index }
 }
 

@@ -83,9 +83,15 @@ public enum Lowering {
         }
         // Every function with a body into the generated-code section: the fault handler takes a
         // fault for a trap only at a PC inside it (wasmaot_module_desc.code_start/code_end).
+        // And unwind tables for all of them, in every module: a Wasm exception may unwind through
+        // the frames of a module without exception handling too (a call into another instance).
+        let uwtable = LLVMCreateEnumAttribute(ir.context, LLVMGetEnumAttributeKindForName("uwtable", 7), 2)  // async
         var function = LLVMGetFirstFunction(llvmModule)
         while let f = function {
-            if LLVMIsDeclaration(f) == 0 { LLVMSetSection(f, WASMAOT_CODE_SECTION) }
+            if LLVMIsDeclaration(f) == 0 {
+                LLVMSetSection(f, WASMAOT_CODE_SECTION)
+                LLVMAddAttributeAtIndex(f, UInt32(bitPattern: Int32(LLVMAttributeFunctionIndex)), uwtable)
+            }
             function = LLVMGetNextFunction(f)
         }
     }

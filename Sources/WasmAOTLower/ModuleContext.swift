@@ -36,6 +36,23 @@ final class ModuleContext {
         return fn
     }()
 
+    /// Exceptions (Runtime/src/exn.c): allocation, the throw that unwinds, the free after a catch.
+    private(set) lazy var exnNew: (LLVMValueRef, LLVMTypeRef) = runtimeFunction("wasmaot_exn_new", ir.ptr, [ir.ptr, ir.i32])
+    private(set) lazy var exnFree: (LLVMValueRef, LLVMTypeRef) = runtimeFunction("wasmaot_exn_free", ir.void, [ir.ptr])
+    private(set) lazy var exnPin: (LLVMValueRef, LLVMTypeRef) = runtimeFunction("wasmaot_exn_pin", ir.void, [ir.ptr])
+    private(set) lazy var exnThrow: (LLVMValueRef, LLVMTypeRef) = {
+        let fn = runtimeFunction("wasmaot_exn_throw", ir.void, [ir.ptr], mayUnwind: true)
+        ir.addFunctionAttribute(fn.0, "noreturn")
+        ir.addFunctionAttribute(fn.0, "cold")
+        return fn
+    }()
+    /// libgcc's C personality: it enters landing pads with cleanup clauses, which is all the
+    /// generated code needs (it matches tags itself).
+    private(set) lazy var personality: LLVMValueRef = {
+        if let existing = LLVMGetNamedFunction(ir.module, "__gcc_personality_v0") { return existing }
+        return LLVMAddFunction(ir.module, "__gcc_personality_v0", LLVMFunctionType(ir.i32, nil, 0, 1))!
+    }()
+
     /// The partition's string constant for canonical type `text` (Signature.text), one per type, for
     /// the descriptor's function, import and type lists (the runtime interns them: identity does
     /// not depend on which object the string is in).
@@ -65,7 +82,9 @@ final class ModuleContext {
         let typeIndex = Int(wasm.functionTypeIndices[index])
         let fn = LLVMAddFunction(ir.module, "wasm_f\(index)", llvmFunctionTypes[typeIndex])!
         if wasm.usesTailCalls { LLVMSetFunctionCallConv(fn, Self.tailCallConv) }
-        ir.addFunctionAttribute(fn, "nounwind")
+        // In a module with exception handling any function may unwind (and LLVM must keep the
+        // invokes of its handlers).
+        if !wasm.usesExceptions { ir.addFunctionAttribute(fn, "nounwind") }
         if owns(j) {
             if partitioned {
                 LLVMSetVisibility(fn, LLVMHiddenVisibility)
@@ -161,11 +180,11 @@ final class ModuleContext {
     var allDefinedFunctions: [LLVMValueRef] { (0..<wasm.definedFunctionCount).map(definedFunction) }
 
     /// Declares (once) an external runtime function from wasmaot_rt.h.
-    func runtimeFunction(_ name: String, _ ret: LLVMTypeRef, _ params: [LLVMTypeRef]) -> (LLVMValueRef, LLVMTypeRef) {
+    func runtimeFunction(_ name: String, _ ret: LLVMTypeRef, _ params: [LLVMTypeRef], mayUnwind: Bool = false) -> (LLVMValueRef, LLVMTypeRef) {
         let type = ir.fnType(ret, params)
         if let existing = LLVMGetNamedFunction(ir.module, name) { return (existing, type) }
         let fn = LLVMAddFunction(ir.module, name, type)!
-        ir.addFunctionAttribute(fn, "nounwind")
+        if !mayUnwind { ir.addFunctionAttribute(fn, "nounwind") }
         return (fn, type)
     }
 

@@ -184,6 +184,8 @@ enum CommandKind {
     case assertReturn(Action, [WASTExpectValue])
     case assertTrap(Action, String)
     case assertExhaustion(Action, String)
+    /// The action ends with an uncaught Wasm exception.
+    case assertException(Action)
     case assertInvalid(module: Int, message: String)
     case assertMalformed(module: Int, message: String)
     case assertUnlinkable(module: Int, message: String)
@@ -219,7 +221,22 @@ struct Script {
                 commands.append(Command(line: line, kind: .broken("WAST parser error: \(failure.error)")))
             case .success(let directive):
                 commands.append(Command(line: line, kind: convert(directive)))
+                legacyFallback(lines, directive: k - 1)
             }
+        }
+    }
+
+    /// WasmKit's text parser has no legacy exception instructions (`try`, `catch`, `catch_all`,
+    /// `delegate`, `rethrow`): a module it rejected for one of them is encoded with wabt's
+    /// `wat2wasm` instead, when that is installed (the source index a directive added last).
+    private mutating func legacyFallback(_ lines: ScriptLines, directive k: Int) {
+        guard let i = sources.indices.last, case .rejectedByTextParser(let why) = sources[i],
+              why.range(of: #"unknown instruction (try|catch|catch_all|delegate|rethrow)\b"#, options: .regularExpression) != nil,
+              !(commands.last.map { if case .assertMalformed = $0.kind { true } else { false } } ?? false),
+              let text = lines.moduleText(ofDirective: k) else { return }
+        switch LegacyText.encode(text) {
+        case .success(let bytes): sources[i] = .bytes(bytes)
+        case .failure(let reason): sources[i] = .rejectedByTextParser("\(why); legacy exception handling text: \(reason)")
         }
     }
 
@@ -276,8 +293,8 @@ struct Script {
             return .assertMalformed(module: add(m.source), message: message)
         case .assertUnlinkable(let wat, let message):
             return .assertUnlinkable(module: add(wat), message: message)
-        case .assertException:
-            return .broken("assert_exception is not supported (no exception handling)")
+        case .assertException(let execute):
+            return .assertException(action(execute))
         case .assertFuel, .assertOutOfFuel:
             return .broken("fuel assertions are not supported")
         }
@@ -539,6 +556,16 @@ struct Execution {
                 return "\(directive) \(action.text) expected trap \"\(message)\" got trap \"\(trap.description)\" (message mismatch)"
             } catch {
                 return "\(directive) \(action.text) expected trap \"\(message)\" got \(error)"
+            }
+
+        case .assertException(let action):
+            do {
+                let values = try perform(action)
+                return "assert_exception \(action.text) expected an exception, got \(SpecValues.describe(values))"
+            } catch let trap as Trap where trap.isUncaughtException {
+                return nil
+            } catch {
+                return "assert_exception \(action.text) expected an exception, got \(Self.describe(error))"
             }
 
         case .assertInvalid(let i, let message), .assertMalformed(let i, let message):

@@ -20,6 +20,8 @@ enum SpecValues {
         case .f64(let v): return .f64(v)
         case .refNull(.abstract(.funcRef)): return .funcref(nil)
         case .refNull(.abstract(.externRef)): return .externref(nil)
+        // Exception references cross as pointers, with the letter of function references.
+        case .refNull(.abstract(.exnRef)), .refNull(.abstract(.noExn)): return .funcref(nil)
         case .refNull(let t): throw Unsupported(description: "ref.null \(t) arguments are not supported")
         case .refExtern(let v): return .externref(UInt(v) + 1)
         case .refFunc: throw Unsupported(description: "ref.func arguments are not supported")
@@ -40,7 +42,7 @@ enum SpecValues {
         case (.f64(let a), .f64CanonicalNaN): return a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000
         case (.f64(let a), .f64ArithmeticNaN): return a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000
         case (.funcref(nil), .refNull(nil)), (.externref(nil), .refNull(nil)): return true
-        case (.funcref(nil), .refNull(.abstract(.funcRef)?)): return true
+        case (.funcref(nil), .refNull(.abstract(.funcRef)?)), (.funcref(nil), .refNull(.abstract(.exnRef)?)): return true
         case (.externref(nil), .refNull(.abstract(.externRef)?)): return true
         case (.funcref(let p), .refFunc): return p != nil
         case (.externref(let p?), .refExtern(let v)): return v.map { UInt($0) + 1 == p } ?? true

@@ -57,6 +57,7 @@ enum FuzzArguments {
         case "uninitialized element": "null"
         case "indirect call type mismatch": "signature"
         case "call stack exhausted": "stack"
+        case "thrown Wasm exception": "exception"  // not a trap: an uncaught exception
         default: "other(\(t.description))"
         }
     }
