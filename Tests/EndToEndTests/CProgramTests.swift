@@ -83,6 +83,48 @@ final class CProgramTests: XCTestCase {
         }
     }
 
+    /// A C++ program built with `-fwasm-exceptions`, in both encodings (legacy try/catch/delegate/
+    /// rethrow, clang's default, and try_table/exnref): throws across functions, runs destructors
+    /// while unwinding, catches by type, by base class and with catch(...), rethrows with `throw;`
+    /// — printing what the native build prints, at -O2 and the baseline tier. An uncaught exception
+    /// ends it with wasmtime's status 1 (cleanups run first, as under wasmtime); a million throws
+    /// in a loop leave the process as small as a hundred thousand (exceptions are freed).
+    func testCxxExceptions() throws {
+        let dir = try makeTempDir("cxx")
+        let program = try Paths.cxxFixture("exceptions.cpp", into: dir)
+        let support = try Paths.cxxFixture("cxxeh_support.cpp", into: dir)
+        let native = dir.appendingPathComponent("exceptions.native")
+        try Toolchains.cxxToNative(program, native)
+        for legacy in [true, false] {
+            let wasm = dir.appendingPathComponent(legacy ? "exceptions.legacy.wasm" : "exceptions.wasm")
+            try Toolchains.cxxToWasm([program, support], wasm, legacy: legacy)
+            for opt in ["-O2", "--tier=baseline"] {
+                let aot = dir.appendingPathComponent("exceptions\(legacy ? ".legacy" : "")\(opt).aot")
+                try WasmAOT.compile(wasm, to: aot, [opt])
+                let label = "\(legacy ? "legacy" : "exnref") \(opt)"
+                let r = try compare(Built(aot: aot, native: native))
+                XCTAssertEqual(r.aot.status, 0, "\(label): \(r.aot.summary)")
+                XCTAssertTrue(r.aot.stdoutText.contains("caught DerivedError what=derived failure extra=7"), label)
+                XCTAssertTrue(r.aot.stdoutText.hasSuffix("live guards at end: 0\ndone\n"), label)
+                let uncaught = try Proc.run(aot.path, ["uncaught"])
+                XCTAssertEqual(uncaught.status, 1, "\(label): \(uncaught.summary)")
+                XCTAssertEqual(uncaught.stderrText, "wasm exception: thrown Wasm exception, not caught\n", label)
+                XCTAssertTrue(uncaught.stdoutText.hasSuffix("Guard(middle) dtor\n  Guard(layer) dtor\n"), "\(label): cleanups ran: \(uncaught.stdoutText)")
+                var peaks: [Int] = []
+                for n in [100_000, 1_000_000] {
+                    let loop = try Proc.run("/usr/bin/time", ["-f", "%M", aot.path, "loop", "\(n)"])
+                    XCTAssertEqual(loop.status, 0, "\(label): \(loop.summary)")
+                    let sum = (0..<n).reduce(0) { $0 + $1 % 7 }
+                    XCTAssertEqual(loop.stdoutText, "loop \(n): sum \(sum), live 0\n", label)
+                    peaks.append(Int(loop.stderrText.split(separator: "\n").last.map(String.init) ?? "") ?? 0)
+                }
+                // Peak RSS in KiB: 10x the throws may not cost more than 2 MiB more (a leak of even
+                // one 64-byte exception per throw would add 60 MB).
+                XCTAssertLessThan(peaks[1], peaks[0] + 2048, "\(label): peak RSS \(peaks) KiB for 10^5 and 10^6 throws")
+            }
+        }
+    }
+
     func testArgv() throws {
         let built = try build("args_env")
         let r = try compare(built)

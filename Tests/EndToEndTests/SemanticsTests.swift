@@ -51,11 +51,12 @@ final class SemanticsTests: XCTestCase {
     /// Runs `(module prelude extra (func _start body))` at -O0, -O2 and the baseline tier and checks stdout
     /// against `expected` (one line each) and the exit status.
     private func check(_ body: String, extra: String = "(memory 1)", locals: String = "", expected: [String], status: Int32 = 0,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+                       stderr: String? = nil, legacyText: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
         let source = "(module \(Self.prelude)\n\(extra)\n(func (export \"_start\") \(locals)\n\(body)))"
         for opt in ["-O0", "-O2", "--tier=baseline"] {
-            let r = try runWAT(source, opt: opt)
+            let r = try runWAT(source, opt: opt, legacyText: legacyText)
             XCTAssertEqual(r.status, status, "\(opt): \(r.summary)", file: file, line: line)
+            if let stderr { XCTAssertEqual(r.stderrText, stderr, opt, file: file, line: line) }
             let got = r.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
             XCTAssertEqual(got.count, expected.count, "\(opt): line count; stdout:\n\(r.stdoutText)", file: file, line: line)
             for (i, (g, e)) in zip(got, expected).enumerated() where g != e {
@@ -376,6 +377,109 @@ final class SemanticsTests: XCTestCase {
             (call $pair (i32.const 1000000)) (call $i64) (call $i32)
             (call $exit_via_tail (i32.const 3))
             """, extra: extra, expected: ["2", "-1", "6", "5"], status: 3)
+    }
+
+    /// Exceptions in executables: try_table with every clause kind, payloads of each value type
+    /// carried across frames, rethrow through catch_ref/throw_ref, nested handlers and a handler
+    /// in a loop, then an uncaught exception, which ends the program as wasmtime's does (status 1,
+    /// "thrown Wasm exception"). A trap inside a handler's body is not caught (next test).
+    static let exceptionModule = """
+        (memory 1)
+        (tag $e (param i32))
+        (tag $pair (param i64 f64))
+        (tag $none)
+        (func $throw_if (param i32) (if (local.get 0) (then (throw $e (local.get 0)))))
+        (func $deep (param i32) (if (i32.eqz (local.get 0)) (then (throw $pair (i64.const -5) (f64.const 2.5))))
+          (call $deep (i32.sub (local.get 0) (i32.const 1))))
+        (func $catch_e (param i32) (result i32)
+          (block $h (result i32)
+            (try_table (catch $e $h) (call $throw_if (local.get 0)))
+            (i32.const -1)))
+        (func $catch_pair (result i64)
+          (block $h (result i64 f64)
+            (try_table (catch $pair $h) (call $deep (i32.const 1000)))
+            (unreachable))
+          (i64.trunc_f64_s) (i64.add))
+        (func $rethrow (result i32)
+          (block $outer (result i32)
+            (try_table (catch $e $outer)
+              (block $h (result i32 exnref)
+                (try_table (catch_ref $e $h) (call $throw_if (i32.const 7)))
+                (unreachable))
+              (throw_ref) (drop))
+            (unreachable))
+          (i32.const 100) (i32.add))
+        (func $kinds (param i32) (result i32)
+          (block $ref (result exnref)
+            (block $none_h
+              (try_table (catch $none $none_h) (catch_all_ref $ref)
+                (if (i32.eqz (local.get 0)) (then (throw $none)))
+                (call $throw_if (local.get 0)))
+              (return (i32.const 0)))
+            (return (i32.const 1)))
+          (drop) (i32.const 2))
+        (func $loop (result i32) (local $i i32) (local $sum i32)
+          (loop $l
+            (block $h (result i32)
+              (try_table (catch $e $h) (call $throw_if (local.get $i)) (br $h (i32.const 1000)))
+              (unreachable))
+            (local.set $sum (i32.add (local.get $sum)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (i32.const 100000))))
+          (local.get $sum))
+        """
+
+    func testExceptionHandling() throws {
+        try check("""
+            (call $i32 (call $catch_e (i32.const 0)))
+            (call $i32 (call $catch_e (i32.const 42)))
+            (call $i64 (call $catch_pair))
+            (call $i32 (call $rethrow))
+            (call $i32 (call $kinds (i32.const 0)))
+            (call $i32 (call $kinds (i32.const 3)))
+            (call $i32 (call $loop))
+            (call $throw_if (i32.const 9))
+            (call $i32 (i32.const 99))
+            """, extra: Self.exceptionModule, expected: ["-1", "42", "-3", "107", "1", "2", "704983704"], status: 1,
+            stderr: "wasm exception: thrown Wasm exception, not caught\n")
+    }
+
+    /// Traps are not exceptions: `catch_all` does not see a trap in its body.
+    func testTrapsAreNotCaught() throws {
+        try check("""
+            (block $h (try_table (catch_all $h) (call $i32 (i32.div_u (i32.const 1) (i32.const 0)))))
+            (call $i32 (i32.const 5))
+            """, expected: [], status: 134, stderr: "wasm trap: integer divide by zero\n")
+    }
+
+    /// The legacy encoding (try/catch/catch_all/delegate/rethrow), encoded by wabt's wat2wasm.
+    func testLegacyExceptionHandling() throws {
+        let extra = """
+            (memory 1)
+            (tag $e (param i32))
+            (tag $f)
+            (func $throw_if (param i32) (if (local.get 0) (then (throw $e (local.get 0)))))
+            (func $catch (param i32) (result i32)
+              (try (result i32) (do (call $throw_if (local.get 0)) (i32.const -1))
+                (catch $f (i32.const -2))
+                (catch $e (i32.add (i32.const 1000)))))
+            (func $rethrow (result i32)
+              (try (result i32)
+                (do (try (do (call $throw_if (i32.const 5))) (catch_all (rethrow 0))) (i32.const 0))
+                (catch $e)))
+            (func $delegate (result i32)
+              (try (result i32)
+                (do (try (do (throw $f)) (delegate 0)) (i32.const 0))
+                (catch $f (i32.const 77))))
+            """
+        try check("""
+            (call $i32 (call $catch (i32.const 0)))
+            (call $i32 (call $catch (i32.const 3)))
+            (call $i32 (call $rethrow))
+            (call $i32 (call $delegate))
+            (try (do (throw $f)) (catch_all (call $i32 (i32.const 8))))
+            (throw $f)
+            """, extra: extra, expected: ["-1", "1003", "5", "77", "8"], status: 1, legacyText: true)
     }
 
     func testMultiMemory() throws {

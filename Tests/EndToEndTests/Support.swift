@@ -36,6 +36,15 @@ enum Paths {
     static let cFixtures = packageRoot.appendingPathComponent("Tests/EndToEndTests/Fixtures/c")
 
     /// Fixtures/c/NAME.c, copied into `dir` (so build products and diagnostics stay together).
+    /// Fixtures/cpp/NAME, copied into `dir`.
+    static func cxxFixture(_ name: String, into dir: URL) throws -> URL {
+        let target = dir.appendingPathComponent(name)
+        if !FileManager.default.fileExists(atPath: target.path) {
+            try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("Tests/EndToEndTests/Fixtures/cpp/\(name)"), to: target)
+        }
+        return target
+    }
+
     static func cFixture(_ name: String, into dir: URL) throws -> URL {
         let source = cFixtures.appendingPathComponent("\(name).c")
         let target = dir.appendingPathComponent("\(name).c")
@@ -150,6 +159,44 @@ enum Toolchains {
         try Proc.check(try wasmClang(), ["--target=wasm32-wasi", "-O2", source.path, "-o", output.path, "-lm"] + extra)
     }
 
+    /// The clang++ of the Swift toolchain (clang 21: Wasm exception handling) beside swiftc.
+    static func toolchainClangxx() throws -> String {
+        var candidates: [String] = []
+        if let swiftc = Paths.which("swiftc") {
+            candidates.append(URL(fileURLWithPath: swiftc).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("clang++").path)
+        }
+        candidates.append("/opt/swift/usr/bin/clang++")
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw E2EError("no clang++ beside swiftc (the Swift toolchain's clang builds -fwasm-exceptions fixtures)")
+        }
+        return found
+    }
+
+    /// A C++ program for wasm32-wasi with Wasm exception handling (`legacy`: the try/catch/delegate
+    /// encoding clang emits by default, else try_table/exnref): compiled by the Swift toolchain's
+    /// clang++ against Debian's wasm32 libc++ (libc++-19-dev-wasm32), linked by clang++-14 with
+    /// wasm-ld-19. `support` supplies the C++ exception runtime Debian's libc++abi leaves out.
+    static func cxxToWasm(_ sources: [URL], _ output: URL, legacy: Bool) throws {
+        let cxx = try toolchainClangxx()
+        guard let link = Paths.which("clang++-14", "clang-14") else { throw E2EError("no clang++-14 to link wasm32-wasi fixtures") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wasm-ld-19") else { throw E2EError("no /usr/bin/wasm-ld-19 (apt install lld-19)") }
+        var flags = ["--target=wasm32-wasi", "-O2", "-fwasm-exceptions", "-nostdinc++",
+                     "-isystem", "/usr/include/wasm32-wasi/c++/v1", "-isystem", "/usr/include/wasm32-wasi"]
+        if !legacy { flags += ["-mllvm", "-wasm-use-legacy-eh=false"] }
+        var objects: [String] = []
+        for source in sources {
+            let object = output.deletingLastPathComponent().appendingPathComponent(source.deletingPathExtension().lastPathComponent + (legacy ? ".legacy.o" : ".o")).path
+            try Proc.check(cxx, flags + ["-c", source.path, "-o", object])
+            objects.append(object)
+        }
+        try Proc.check(link, ["--target=wasm32-wasi", "-O2", "-fuse-ld=/usr/bin/wasm-ld-19", "-Wl,--strip-debug"] + objects + ["-o", output.path])
+    }
+
+    static func cxxToNative(_ source: URL, _ output: URL) throws {
+        guard let cxx = Paths.which("g++", "c++", "clang++") else { throw E2EError("no native C++ compiler") }
+        try Proc.check(cxx, ["-O2", source.path, "-o", output.path])
+    }
+
     static func cToNative(_ source: URL, _ output: URL) throws {
         try Proc.check(try nativeCC(), ["-O2", source.path, "-o", output.path, "-lm"])
     }
@@ -241,9 +288,20 @@ extension XCTestCase {
     /// Compiles `source` (WAT) to an executable in a temp dir and runs it with `args` and an
     /// empty environment — for `E2ETarget.architecture` (the host unless WASMAOT_E2E_TARGET says
     /// otherwise; a foreign target runs under qemu-user).
-    func runWAT(_ source: String, opt: String = "-O2", args: [String] = []) throws -> ProcessResult {
+    /// `legacyText`: the source uses the legacy exception instructions (try/catch/delegate/rethrow),
+    /// which only wabt's wat2wasm encodes.
+    func runWAT(_ source: String, opt: String = "-O2", args: [String] = [], legacyText: Bool = false) throws -> ProcessResult {
         let dir = try makeTempDir("wat")
-        let wasm = try watFile(source, in: dir)
+        let wasm: URL
+        if legacyText {
+            guard let tool = Paths.which("wat2wasm") else { throw E2EError("wat2wasm (wabt) is needed for legacy exception text") }
+            let text = dir.appendingPathComponent("module.wat")
+            try source.write(to: text, atomically: true, encoding: .utf8)
+            wasm = dir.appendingPathComponent("module.wasm")
+            try Proc.check(tool, ["--enable-exceptions", text.path, "-o", wasm.path])
+        } else {
+            wasm = try watFile(source, in: dir)
+        }
         let exe = dir.appendingPathComponent("module")
         try WasmAOT.compile(wasm, to: exe, [opt] + E2ETarget.compileArguments)
         return try E2ETarget.run(exe.path, args, environment: [:], timeout: E2ETarget.isForeign ? 60 : 20)

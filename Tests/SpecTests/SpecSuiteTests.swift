@@ -46,10 +46,7 @@ final class SpecSuiteTests: XCTestCase {
         }
         reasons["table_init.wast"] = "GC (two modules with rec types)"
         reasons["table_init64.wast"] = "GC (two modules with rec types)"
-        for name in ["tag", "throw", "throw_ref", "try_table", "imports", "instance",
-                     "legacy/rethrow", "legacy/throw", "legacy/try_catch", "legacy/try_delegate"] {
-            reasons[name + ".wast"] = "exception handling (tags)"
-        }
+        reasons["tag.wast"] = "GC (three modules with rec types; the other assertions pass)"
         return reasons
     }()
 
