@@ -32,7 +32,7 @@ public enum LegacyExceptionOp: Sendable, Equatable {
     }
 
     /// The opcode WasmKit decodes instead (same immediate encoding).
-    var stand_in: UInt8 {
+    var standIn: UInt8 {
         switch self {
         case .try: 0x02
         case .catchAll: 0x01
@@ -43,9 +43,9 @@ public enum LegacyExceptionOp: Sendable, Equatable {
 
 enum LegacyExceptions {
     /// Rewrites the legacy instructions of every body (see LegacyExceptionOp); nil when there are
-    /// none. Each body is read once: after a rewritten instruction, decoding continues on the rest
-    /// of the body (a one-body module made of it), so the work is linear in the body size per
-    /// legacy instruction only for the bytes after it that are read again — at most the body.
+    /// none. Each body is decoded once: after a rewritten instruction, decoding continues on the
+    /// rest of the body, made into a one-body module (WasmKit has no public way to start a parser
+    /// mid-body), so each legacy instruction costs a copy of the bytes after it.
     static func rewrite(_ module: WasmModule, _ bytes: [UInt8], features: WasmFeatureSet) -> (bytes: [UInt8], ops: [Int: LegacyExceptionOp])? {
         var patched = bytes
         var ops: [Int: LegacyExceptionOp] = [:]
@@ -62,7 +62,7 @@ enum LegacyExceptions {
                     continue
                 } catch {
                     guard start < end, let op = LegacyExceptionOp(opcode: patched[start]) else { break }
-                    patched[start] = op.stand_in
+                    patched[start] = op.standIn
                     ops[start] = op
                     // Continue from the rewritten instruction, in a module of the rest of the body.
                     guard let rest = restOfBody(patched[start..<end], features: features) else { break }

@@ -234,12 +234,9 @@ extension FunctionLowerer {
         switch frame.kind {
         case .tryTable: finishTryTable(frame, index: frames.count)
         case .legacyTry, .legacyCatch:
-            if let delegate {
-                let target = try label(delegate)
-                finishLegacyTry(frame, index: frames.count, delegateTo: .some(handlerFrame(from: target)))
-            } else {
-                finishLegacyTry(frame, index: frames.count)
-            }
+            // `delegate l`: exceptions go on as if thrown by an instruction directly inside label l.
+            let end: LegacyEnd = try delegate.map { (l: UInt32) throws(CompileError) in .delegate(to: handlerFrame(from: try label(l))) } ?? .catches
+            finishLegacyTry(frame, index: frames.count, end)
         default: break
         }
         if frame.kind == .ifThen {

@@ -254,15 +254,19 @@ extension FunctionLowerer {
         markUnreachable()
     }
 
+    /// How a legacy try ends: `end` (its catches handle), or `delegate` to the handler frame
+    /// outside (nil: out of the function).
+    enum LegacyEnd { case catches, delegate(to: Int?) }
+
     /// At the end of a legacy try (`frame`, just popped, at `index`): the dispatch over its
-    /// catches; `delegate` (the label of the handler outside, already resolved) sends every
-    /// exception there. A catch that nobody rethrows frees the exception once it has its payload.
-    func finishLegacyTry(_ frame: ControlFrame, index: Int, delegateTo: Int?? = nil) {
+    /// catches, or for `delegate` a branch to the handler it names. A catch that nobody rethrows
+    /// frees the exception once it has its payload.
+    func finishLegacyTry(_ frame: ControlFrame, index: Int, _ end: LegacyEnd) {
         guard let block = frame.dispatch, let exn = frame.dispatchException else { return }
         let current = LLVMGetInsertBlock(ir.builder)!
         LLVMPositionBuilderAtEnd(ir.builder, block)
-        if let delegateTo {
-            routeException(exn, to: delegateTo)
+        if case .delegate(let handler) = end {
+            routeException(exn, to: handler)
         } else {
             let tag = ir.load(ir.ptr, ir.gep(exn, VMContextLayout.exceptionTag))
             var open = true
