@@ -90,13 +90,16 @@ public struct WasmModule: Sendable {
                 bytes = rewritten.bytes
                 continue
             }
-            module.legacyExceptions = legacy
-            module.usesExceptions = !module.tags.isEmpty || !legacy.isEmpty || TailCallScan.usesExceptionHandling(module.codes)
             // WasmKit 0.4.2 reads the 0xFC prefix's sub-opcode as one byte, but it is a u32 LEB
             // and may be encoded overlong (`fc 80 00`). Rewrite such spots to the same number of
             // bytes, `01 … fc 00` (nops before the canonical form), and decode again.
-            guard let patched = canonicalizingPrefixedOpcode(module, bytes) else { return module }
-            bytes = patched
+            if let patched = canonicalizingPrefixedOpcode(module, bytes) {
+                bytes = patched
+                continue
+            }
+            module.legacyExceptions = legacy
+            module.usesExceptions = !module.tags.isEmpty || !legacy.isEmpty || TailCallScan.usesExceptionHandling(module.codes)
+            return module
         }
     }
 

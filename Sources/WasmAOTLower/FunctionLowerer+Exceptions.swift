@@ -77,16 +77,16 @@ extension FunctionLowerer {
     /// A call that may throw: an `invoke` to the current handler's landing pad inside one, else a
     /// plain call.
     func emitCall(_ type: LLVMTypeRef, _ fn: LLVMValueRef, _ args: [LLVMValueRef], wasmConvention: Bool) -> LLVMValueRef {
-        guard let h = currentHandler else {
-            let call = ir.call(type, fn, args)
-            if wasmConvention && m.wasm.usesTailCalls { LLVMSetInstructionCallConv(call, ModuleContext.tailCallConv) }
-            return call
+        let call: LLVMValueRef
+        if let h = currentHandler {
+            let normal = newBlock("invoke_cont")
+            var values: [LLVMValueRef?] = args
+            call = LLVMBuildInvoke2(ir.builder, type, fn, &values, UInt32(values.count), normal, landingPad(h), "")!
+            LLVMPositionBuilderAtEnd(ir.builder, normal)
+        } else {
+            call = ir.call(type, fn, args)
         }
-        let normal = newBlock("invoke_cont")
-        var values: [LLVMValueRef?] = args
-        let call = LLVMBuildInvoke2(ir.builder, type, fn, &values, UInt32(values.count), normal, landingPad(h), "")!
         if wasmConvention && m.wasm.usesTailCalls { LLVMSetInstructionCallConv(call, ModuleContext.tailCallConv) }
-        LLVMPositionBuilderAtEnd(ir.builder, normal)
         return call
     }
 
@@ -185,15 +185,16 @@ extension FunctionLowerer {
         let current = LLVMGetInsertBlock(ir.builder)!
         LLVMPositionBuilderAtEnd(ir.builder, block)
         let tag = ir.load(ir.ptr, ir.gep(exn, VMContextLayout.exceptionTag))
-        for clause in frame.clauses {
-            let matched = newBlock("catch")
-            let next = newBlock("catch_next")
+        // Clauses in order; a catch_all ends the chain, else no match goes to the next handler.
+        var open = true
+        for clause in frame.clauses where open {
+            var next: LLVMBasicBlockRef?
             if let x = clause.tag {
+                let matched = newBlock("catch")
+                next = newBlock("catch_next")
                 LLVMBuildCondBr(ir.builder, LLVMBuildICmp(ir.builder, LLVMIntEQ, tag, tagIdentity(x), "")!, matched, next)
-            } else {
-                LLVMBuildBr(ir.builder, matched)
+                LLVMPositionBuilderAtEnd(ir.builder, matched)
             }
-            LLVMPositionBuilderAtEnd(ir.builder, matched)
             var values = clause.tag.map { payload(exn, tagParameters($0)) } ?? []
             if clause.withReference {
                 markReferenced(exn)
@@ -202,12 +203,9 @@ extension FunctionLowerer {
                 freeException(exn)
             }
             jump(to: clause.target, with: values)
-            LLVMPositionBuilderAtEnd(ir.builder, next)
-            if clause.tag == nil { break }
+            if let next { LLVMPositionBuilderAtEnd(ir.builder, next) } else { open = false }
         }
-        if LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(ir.builder)) == nil {
-            routeException(exn, to: handlerFrame(from: index - 1))
-        }
+        if open { routeException(exn, to: handlerFrame(from: index - 1)) }
         LLVMPositionBuilderAtEnd(ir.builder, current)
     }
 

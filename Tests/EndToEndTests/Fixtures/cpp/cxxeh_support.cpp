@@ -63,7 +63,8 @@ ExceptionHeader *from_unwind(void *uw) {
   __builtin_wasm_throw(0, &h->unwind);   // tag 0 = __cpp_exception
 }
 
-uintptr_t read_uleb(const uint8_t *&p) {
+// LEB128; `is_signed` sign-extends from the last byte's bit 6.
+uintptr_t read_leb(const uint8_t *&p, bool is_signed) {
   uintptr_t r = 0;
   unsigned shift = 0;
   uint8_t b;
@@ -72,22 +73,13 @@ uintptr_t read_uleb(const uint8_t *&p) {
     r |= uintptr_t(b & 0x7f) << shift;
     shift += 7;
   } while (b & 0x80);
+  if (is_signed && (b & 0x40) && shift < sizeof(r) * 8)
+    r |= ~uintptr_t(0) << shift;
   return r;
 }
 
-intptr_t read_sleb(const uint8_t *&p) {
-  uintptr_t r = 0;
-  unsigned shift = 0;
-  uint8_t b;
-  do {
-    b = *p++;
-    r |= uintptr_t(b & 0x7f) << shift;
-    shift += 7;
-  } while (b & 0x80);
-  if ((b & 0x40) && shift < sizeof(r) * 8)
-    r |= ~uintptr_t(0) << shift;
-  return intptr_t(r);
-}
+uintptr_t read_uleb(const uint8_t *&p) { return read_leb(p, false); }
+intptr_t read_sleb(const uint8_t *&p) { return intptr_t(read_leb(p, true)); }
 
 enum : uint8_t { DW_EH_PE_absptr = 0x00, DW_EH_PE_uleb128 = 0x01,
                  DW_EH_PE_udata4 = 0x03, DW_EH_PE_sdata4 = 0x0b,
