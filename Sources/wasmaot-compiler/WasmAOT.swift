@@ -20,9 +20,10 @@ struct WasmAOT: ParsableCommand {
               WASMAOT_WASI='--dir .' ./app input.txt    # override WASI config at start
               wasmaot run --dir . app.wasm -- input.txt # compile for this CPU (cached) and run
               wasmaot cache list                        # what `run` has compiled
+              wasmaot image build app.wasm -o app.tar   # OCI image for podman/k8s
               wasmaot --version
             """,
-        subcommands: [Compile.self, Run.self, Cache.self, SpecTest.self, FuzzExec.self, FuzzMalformed.self]
+        subcommands: [Compile.self, Run.self, Cache.self, Image.self, SpecTest.self, FuzzExec.self, FuzzMalformed.self]
     )
 
     @Flag(name: .long, help: "Print compiler, LLVM and runtime versions.")

@@ -123,6 +123,25 @@ final class ContainerdTests: XCTestCase {
         print("ctr run compat: first \(String(format: "%.2f", first.seconds)) s (compile), second \(String(format: "%.2f", second.seconds)) s (cached)")
     }
 
+    /// An image from `wasmaot image build`: imported by `ctr images import` as it is (with
+    /// prebuilt artifacts for both architectures when the cross toolchain is here: an index of
+    /// linux/amd64 and linux/arm64) and run as Wasm.
+    func testImageFromWasmaotImageBuild() throws {
+        let wasm = try Fixtures.wasm(Fixtures.helloWat, name: "hello", in: scratch)
+        let ref = "localhost/wasmaot-test/image-build:1.0"
+        let twoArch = Paths.which("aarch64-linux-gnu-gcc") != nil
+        let archive = try Fixtures.wasmaotImage(wasm, name: "image-build", ref: ref,
+                                                extra: twoArch ? ["--prebuilt", "x86_64,aarch64"] : [], in: scratch)
+        let imported = try ctrCall(["images", "import", "--snapshotter", "native", "--all-platforms", archive])
+        XCTAssertEqual(imported.status, 0, imported.summary)
+        let list = try ctrCall(["images", "ls"])
+        let line = list.stdout.split(separator: "\n").first { $0.hasPrefix(ref) }.map(String.init) ?? ""
+        XCTAssertTrue(line.contains(twoArch ? "linux/amd64,linux/arm64" : "linux/"), list.summary)
+        let r = try ctrRun(ref, annotation: "module.wasm.image/variant=compat")
+        XCTAssertEqual(r.status, 3, r.summary)
+        XCTAssertEqual(r.stdout, Fixtures.helloOutput, r.summary)
+    }
+
     /// A native image through the same runc binary: unchanged.
     func testNativeImagePassesThrough() throws {
         let native = try Fixtures.native(in: scratch)

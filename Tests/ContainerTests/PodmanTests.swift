@@ -202,6 +202,23 @@ final class PodmanTests: XCTestCase {
         XCTAssertLessThan(stop.seconds, 5, "native sidecar handles SIGTERM: \(stop.summary)")
     }
 
+    /// An image from `wasmaot image build` (no buildah): `podman load` names it from the archive
+    /// and runs it as Wasm through the manifest annotation; `podman run oci-archive:` too.
+    func testImageFromWasmaotImageBuild() throws {
+        let e = try Self.env()
+        let ref = "localhost/wasmaot-test/image-build:1.0"
+        let archive = try Fixtures.wasmaotImage(try e.helloWasm(), name: "image-build", ref: ref, in: e.scratch)
+        let load = try e.podman(["load", "-i", archive])
+        XCTAssertEqual(load.status, 0, load.summary)
+        XCTAssertTrue(load.stdout.contains(ref), load.summary)
+        let r = try e.podman(["run", "--rm"] + Env.runFlags + [ref])
+        XCTAssertEqual(r.status, 3, r.summary)
+        XCTAssertEqual(r.stdout, Fixtures.helloOutput, r.summary)
+        let direct = try e.podman(["run", "--rm"] + Env.runFlags + ["oci-archive:\(archive)"])
+        XCTAssertEqual(direct.status, 3, direct.summary)
+        XCTAssertEqual(direct.stdout, Fixtures.helloOutput, direct.summary)
+    }
+
     /// Handler mode by name: with podman's runtime being the `wasmaot-oci-wasm` symlink, an image
     /// with no annotation at all runs as Wasm, and a native image still runs natively. The same
     /// unannotated Wasm image through plain `wasmaot-oci` is not treated as Wasm (runc cannot exec

@@ -201,6 +201,15 @@ enum Fixtures {
         return out
     }
 
+    /// `wasmaot image build MODULE -o SCRATCH/NAME.tar --tag REF extra…` (the built wasmaot).
+    static func wasmaotImage(_ module: String, name: String, ref: String, extra: [String] = [], in scratch: Scratch) throws -> String {
+        guard let wasmaot = Paths.built("wasmaot") else { throw XCTSkip("wasmaot is not built (swift build --product wasmaot)") }
+        let out = scratch.url.appendingPathComponent("\(name).tar").path
+        let r = try runCommand(wasmaot, ["image", "build", module, "-o", out, "--tag", ref] + extra, scratch: scratch.url)
+        guard r.status == 0 else { throw ContainerTestError("wasmaot image build: \(r.summary)") }
+        return out
+    }
+
     static func native(in scratch: Scratch) throws -> String {
         guard let cc = Paths.which("cc") else { throw XCTSkip("cc is not installed") }
         let src = try scratch.write("src/native.c", nativeC)
