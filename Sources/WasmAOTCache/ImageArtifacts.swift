@@ -32,7 +32,11 @@ public enum ImageArtifacts {
                                cpu: String, options: String, build: (String) throws -> Void) throws {
         let fm = FileManager.default
         let dir = directory(forModule: module)
+        let created = !fm.fileExists(atPath: dir)
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // A failed build leaves nothing behind: not even the directory it would have gone to.
+        var published = false
+        defer { if created && !published { try? fm.removeItem(atPath: dir) } }
         let moduleDigest = sha256Hex(Data(moduleBytes))
         var manifest = read(dir).flatMap { $0.moduleSha256 == moduleDigest ? $0 : nil }
             ?? ImageManifest(moduleSha256: moduleDigest, artifacts: [:])
@@ -48,6 +52,7 @@ public enum ImageArtifacts {
         let manifestTemp = "\(dir)/.manifest.json.tmp-\(getpid())"
         try encoder.encode(manifest).write(to: URL(fileURLWithPath: manifestTemp))
         guard rename(manifestTemp, "\(dir)/manifest.json") == 0 else { throw CacheError("cannot write \(dir)/manifest.json") }
+        published = true
     }
 
     /// The prebuilt artifact for `arch` if everything matches (`identity`: this node's compiler

@@ -80,6 +80,7 @@ public struct WasmModule: Sendable {
 
     /// Decodes and validates everything except function bodies.
     public static func decode(bytes: [UInt8], standard: WasmStandard = .wasm3) throws(CompileError) -> WasmModule {
+        if let problem = ModuleFile.headerProblem(bytes) { throw problem }
         var bytes = bytes
         var legacy: [Int: LegacyExceptionOp] = [:]
         while true {

@@ -113,9 +113,12 @@ public final class SpecRunner {
             result.skipped = Self.simdSkipReason
             return
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let data: [UInt8]
+        do {
+            data = try ModuleFile.read(path)
+        } catch {
             result.failed = 1
-            result.failures.append(SpecFailure(file: result.name, line: 0, message: "cannot read \(path)"))
+            result.failures.append(SpecFailure(file: result.name, line: 0, message: "\(path): \(error)"))
             return
         }
         let script = Script(text: String(decoding: data, as: UTF8.self))

@@ -21,15 +21,18 @@ struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect and maintain the artifact cache used by `wasmaot run`.",
         discussion: """
-            Entries are keyed by SHA-256 of the module bytes, the compiler identity (wasmaot --version),
-            the target (triple, CPU, features) and codegen options.
+            Entries are keyed by SHA-256 of the module bytes, the compiler identity
+            (wasmaot --version), the target (triple, CPU, features) and codegen options.
 
             Examples:
               wasmaot cache list
               wasmaot cache info 3fa2c1
               wasmaot cache gc --max-size 500M
-              wasmaot cache artifact app.wasm        # compile (or reuse) and print the artifact path
+              # compile (or reuse) and print the artifact path
+              wasmaot cache artifact app.wasm
               wasmaot cache clear --cache-dir /var/lib/wasmaot/cache
+
+            See also: README.md (Usage), deploy/README.md (the node cache).
             """,
         subcommands: [List.self, Info.self, GC.self, Clear.self, Artifact.self, Wait.self, TierUpCommand.self]
     )
@@ -98,18 +101,20 @@ struct Cache: ParsableCommand {
 
     struct Artifact: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Compile a module for this machine into the cache (or reuse it) and print the artifact path.",
+            abstract: "Compile a module into the cache (or reuse it); print the path.",
+            usage: "wasmaot cache artifact [<options>] <input>",
             discussion: """
-                With --tier auto (the default) a module the cache has no optimized artifact for gets the
-                baseline tier now and the optimized tier in the background; the next call prints that one.
+                With --tier auto (the default) a module the cache has no optimized artifact
+                for gets the baseline tier now and the optimized tier in the background;
+                the next call prints that one. wasmaot-oci calls this for Wasm containers.
 
                 Examples:
                   wasmaot cache artifact app.wasm
                   wasmaot cache artifact --tier optimized -O3 app.wasm
-                  wasmaot cache artifact --cache-dir /var/lib/wasmaot/cache --trust-image-artifacts app.wasm
+                  wasmaot cache artifact --trust-image-artifacts app.wasm
                 """)
         @OptionGroup var cache: CacheOptions
-        @Option(name: .customShort("O", allowingJoined: true), help: "Optimization level 0-3 of the optimized tier.") var optLevel: Int = 2
+        @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level 0-3 of the optimized tier.", valueName: "N")) var optLevel: Int = 2
         @OptionGroup var tiers: TierOptions
         @Flag(name: .customLong("trust-image-artifacts"), help: "Use MODULE.wasmaot/<arch> from `compile --for-image` when module digest, compiler identity and architecture match.")
         var trustImageArtifacts = false
@@ -156,7 +161,8 @@ struct Cache: ParsableCommand {
                 Exit status 0 when none is left, 1 after --timeout seconds.
 
                 Examples:
-                  wasmaot run app.wasm && wasmaot cache wait && wasmaot run app.wasm   # second start: optimized
+                  # the second start runs the optimized tier
+                  wasmaot run app.wasm && wasmaot cache wait && wasmaot run app.wasm
                 """)
         @OptionGroup var cache: CacheOptions
         @Option(name: .long, help: "Give up after this many seconds.") var timeout: Double = 3600

@@ -16,16 +16,17 @@ enum ColdRun {
         }
         let jobs = arguments[5].isEmpty ? TierOptions.defaultJobs : max(1, Int(arguments[5]) ?? 1)
         let cacheRoot = arguments[2].isEmpty ? ArtifactCache.defaultRoot() : URL(fileURLWithPath: arguments[2])
-        let cache: ArtifactCache
-        do {
-            cache = try ArtifactCache(root: cacheRoot)
-        } catch {
-            fail(error.description)
+        func openCache() -> ArtifactCache {
+            do {
+                return try ArtifactCache(root: cacheRoot)
+            } catch {
+                fail(error.description)
+            }
         }
         let verbose = arguments[6] == "1"
         let module = arguments[8]
         Timeline.mark("parsed (launcher)")
-        let artifact = tieredArtifact(input: module, choice: tier, opt: opt, cache: cache, verbose: verbose, backgroundJobs: jobs)
+        let artifact = tieredArtifact(input: module, choice: tier, opt: opt, cache: openCache(), verbose: verbose, backgroundJobs: jobs)
         var environment = ProcessInfo.processInfo.environment
         environment["WASMAOT_WASI"] = arguments[7]
         Timeline.mark("exec")

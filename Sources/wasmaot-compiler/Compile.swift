@@ -2,13 +2,16 @@ import ArgumentParser
 import Foundation
 import WasmAOTCache
 import WasmAOTCodegen
+import WasmAOTCore
 
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compile a .wasm module to a static native executable (or an object / LLVM IR).",
+        abstract: "Compile a module to a static executable (or object, asm, LLVM IR).",
+        usage: "wasmaot compile <input> (-o <output> | --for-image) [<options>]",
         discussion: """
-            The executable passes its whole argv to the guest. Preopens and environment given here
-            are defaults baked into it; the variable WASMAOT_WASI (same flags) replaces them at start.
+            The executable passes its whole argv to the guest. Preopens and environment
+            given here are defaults baked into it; the variable WASMAOT_WASI (same flags)
+            replaces them at start.
 
             Examples:
               wasmaot compile hello.wasm -o hello
@@ -16,8 +19,11 @@ struct Compile: ParsableCommand {
               wasmaot compile app.wasm -o app.ll --emit llvm-ir
               wasmaot compile app.wasm -o app --dir /srv/data::/data --env LANG=C
               wasmaot compile app.wasm -o app-arm64 --target aarch64
-              wasmaot compile app.wasm --for-image      # app.wasm.wasmaot/x86_64 + manifest.json
-              wasmaot compile app.wasm --for-image --target x86_64,aarch64   # both + manifest.json
+              # app.wasm.wasmaot/x86_64 + manifest.json, for an image
+              wasmaot compile app.wasm --for-image
+              wasmaot compile app.wasm --for-image --target x86_64,aarch64
+
+            See also: README.md (Usage, aarch64 / Arm nodes).
             """
     )
 
@@ -81,7 +87,13 @@ struct Compile: ParsableCommand {
     /// `COPY` into an image. Each artifact is recorded with the identity of its own architecture
     /// (that architecture's runtime archive), which is what a node of that architecture checks.
     private func buildForImage() {
-        guard let data = FileManager.default.contents(atPath: input) else { fail("\(input): cannot read file") }
+        let data: [UInt8]
+        do {
+            data = try ModuleFile.read(input)
+            if let problem = ModuleFile.headerProblem(data) { throw problem }
+        } catch {
+            fail("\(input): \(error)")
+        }
         let opt = OptLevel(rawValue: codegen.optLevel)!
         for arch in codegen.architectures {
             do {

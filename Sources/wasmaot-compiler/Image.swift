@@ -7,7 +7,7 @@ import WasmAOTImage
 
 struct Image: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Build OCI container images of Wasm modules (no buildah, no Containerfile).",
+        abstract: "Build OCI container images of Wasm modules (no buildah needed).",
         subcommands: [ImageBuild.self]
     )
 }
@@ -15,26 +15,29 @@ struct Image: ParsableCommand {
 struct ImageBuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Write an OCI image (oci-archive tar or layout directory) that runs MODULE.",
+        abstract: "Write an OCI image (archive or layout directory) that runs MODULE.",
+        usage: "wasmaot image build <module> -o <output> [<options>] [-- <arg> ...]",
         discussion: """
-            The module goes to --entrypoint (/app.wasm) in a FROM-scratch image whose ENTRYPOINT
-            is that path and whose CMD holds the default arguments (Kubernetes `args:` replace
-            only those). The manifest annotation and label module.wasm.image/variant (compat)
-            make podman and wasmaot-oci run it as Wasm; containerd reads it from the pod.
-            Same inputs, same digests (SOURCE_DATE_EPOCH sets the time stamps; default 0).
+            The module goes to --entrypoint (/app.wasm) in a FROM-scratch image whose
+            ENTRYPOINT is that path and whose CMD holds the default arguments
+            (Kubernetes `args:` replace only those). The annotation and label
+            module.wasm.image/variant make podman and wasmaot-oci run it as Wasm
+            (containerd reads it from the pod). Same inputs, same digests
+            (SOURCE_DATE_EPOCH sets the time stamps; default 0).
 
             Examples:
               wasmaot image build app.wasm -o app.tar --tag localhost/app:1.0
-              podman load -i app.tar && podman run --runtime wasmaot localhost/app:1.0
-              ctr images import app.tar
-              # default arguments, environment, working directory, a data file:
-              wasmaot image build app.wasm -o app.tar --env MODE=prod \\
-                --workdir /data --add ./config.json:/data/config.json -- --port 8080
-              # prebuilt artifacts in a two-architecture index (linux/amd64 + arm64):
+              podman load -i app.tar
+              ctr -n k8s.io images import app.tar
+              # default arguments (after --), environment, a data file
+              wasmaot image build app.wasm -o app.tar --env MODE=prod -- --port 80
+              wasmaot image build app.wasm -o app.tar --add conf.json:/etc/conf.json
+              # prebuilt artifacts, an index of linux/amd64 + linux/arm64
               wasmaot image build app.wasm -o app.tar --prebuilt x86_64,aarch64
-              # a wasi/wasm image (podman >= 4.6, CRI-O platform_runtime_paths):
+              # a wasi/wasm image (podman >= 4.6, CRI-O platform_runtime_paths)
               wasmaot image build app.wasm -o app-oci --format oci-dir --platform wasi
-            See README "Containers" and deploy/README.md.
+
+            See also: README.md (Building images), deploy/README.md.
             """
     )
 
@@ -59,10 +62,10 @@ struct ImageBuild: ParsableCommand {
     @Option(name: .customLong("env"), help: ArgumentHelp("Environment variable of the image; repeat.", valueName: "K=V"))
     var env: [String] = []
 
-    @Option(help: ArgumentHelp("Working directory of the guest (default /).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Working directory of the guest.", valueName: "DIR"))
     var workdir: String = "/"
 
-    @Option(help: ArgumentHelp("Where the module goes in the image (default /app.wasm).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("Where the module goes in the image.", valueName: "PATH"))
     var entrypoint: String = "/app.wasm"
 
     @Option(name: .customLong("add"), help: ArgumentHelp("Add a host file or directory at an image path; repeat.", valueName: "SRC:DEST"))
@@ -78,7 +81,7 @@ struct ImageBuild: ParsableCommand {
                                valueName: "V"))
     var variant: String = "compat"
 
-    @Option(help: ArgumentHelp("linux (linux/ARCH images, default) or wasi (one wasi/wasm image).", valueName: "P"))
+    @Option(help: ArgumentHelp("linux (linux/ARCH images) or wasi (one wasi/wasm image).", valueName: "P"))
     var platform: String = "linux"
 
     @Option(help: ArgumentHelp("linux/ARCH images to write (default: the --prebuilt list, else this machine's).",
@@ -89,10 +92,10 @@ struct ImageBuild: ParsableCommand {
                                valueName: "ARCH[,ARCH]"))
     var prebuilt: String?
 
-    @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level of --prebuilt (default 2).", valueName: "N"))
+    @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level of --prebuilt.", valueName: "N"))
     var optLevel: Int = 2
 
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("CPU of --prebuilt artifacts (default baseline).", valueName: "CPU"))
+    @Option(name: .customLong("cpu"), help: ArgumentHelp("CPU of --prebuilt artifacts.", valueName: "CPU"))
     var cpu: String = "baseline"
 
     func validate() throws {
@@ -137,8 +140,12 @@ struct ImageBuild: ParsableCommand {
     }
 
     func build() throws {
-        guard let data = FileManager.default.contents(atPath: module) else { throw ImageError("\(module): cannot read file") }
-        let bytes = Array(data)
+        let bytes: [UInt8]
+        do {
+            bytes = try ModuleFile.read(module)
+        } catch {
+            throw ImageError("\(module): \(error)")
+        }
         // A module that would not compile is refused here, not on the node.
         do {
             _ = try WasmModule.decode(bytes: bytes)

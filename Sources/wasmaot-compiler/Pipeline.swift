@@ -36,10 +36,11 @@ struct Pipeline {
         if let bytes {
             module = bytes
         } else {
-            guard let data = FileManager.default.contents(atPath: input) else {
-                throw Failure(description: "\(input): cannot read file")
+            do {
+                module = try ModuleFile.read(input)
+            } catch {
+                throw Failure(description: "\(input): \(error)")
             }
-            module = Array(data)
         }
         timing.mark("read")
         Timeline.mark("module read")

@@ -4,22 +4,26 @@ import WasmAOTCodegen
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compile a WASI module for this CPU and run it.",
+        abstract: "Compile a WASI module for this CPU (once, cached) and run it.",
+        usage: "wasmaot run [<options>] <input> [<options>] [--] [<arguments> ...]",
         discussion: """
-            Options may come before or right after the module; everything after the module that is
-            not one of them (or everything after `--`) goes to the guest. The guest's argv[0] is the
-            module path as given. The exit status is the guest's (134 on a trap).
+            Options may come before or right after the module; everything after the
+            module that is not one of them (or everything after `--`) goes to the
+            guest. The guest's argv[0] is the module path as given. The exit status is
+            the guest's (134 on a trap).
 
-            Tiers: the first run of a module compiles a quick baseline tier and starts it; the
-            optimized tier (-O, default 2) is built in the background, at low priority, and every
-            later run starts that one. --tier optimized waits for the optimized tier instead;
-            `wasmaot cache wait` waits for background builds.
+            Tiers: the first run of a module compiles a quick baseline tier and starts
+            it; the optimized tier (-O, default 2) is built in the background, at low
+            priority, and every later run starts that one. --tier optimized waits for
+            the optimized tier instead; `wasmaot cache wait` waits for background builds.
 
             Examples:
               wasmaot run hello.wasm
               wasmaot run --dir . app.wasm input.txt
               wasmaot run app.wasm --dir /data::/ --env A=1 -- --guest-flag
               wasmaot run --tier optimized -O3 app.wasm
+
+            See also: README.md (Usage, Tiers and compile time).
             """
     )
 

@@ -8,14 +8,20 @@ import WasmAOTSpec
 struct SpecTest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spec-test",
-        abstract: "Run official WebAssembly spec-test scripts (.wast) through the embedding API.",
+        abstract: "Run official spec-test scripts (.wast) through the embedding API.",
+        usage: "wasmaot spec-test [<options>] <files> ...",
         discussion: """
-            Every command of a script (module, register, invoke, get and each assertion) counts as one passed or failed unit. SIMD scripts (simd_*.wast) are skipped. Exit status 1 if anything failed.
+            Every command of a script (module, register, invoke, get and each
+            assertion) counts as one passed or failed unit. SIMD scripts (simd_*.wast)
+            are skipped. Exit status 1 if anything failed.
 
             Examples:
-              wasmaot spec-test --standard 2.0 ../shared/corpora/spec/wasm-2.0/i32.wast
-              wasmaot spec-test --standard 2.0 --verbose ../shared/corpora/spec/wasm-2.0/*.wast
               wasmaot spec-test ../shared/corpora/spec/wasm-3.0/global.wast
+              cd ../shared/corpora/spec/wasm-2.0
+              wasmaot spec-test --standard 2.0 i32.wast
+              wasmaot spec-test --standard 2.0 --verbose *.wast
+
+            See also: README.md (Status, What is supported).
             """
     )
 
@@ -28,8 +34,9 @@ struct SpecTest: ParsableCommand {
     @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level 0-3.", valueName: "N"))
     var optLevel: Int = 1
 
-    @Option(name: .long, help: "Modules compiled in parallel (default: the CPU count).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: ArgumentHelp("Modules compiled in parallel (default: the CPU count).", valueName: "N"))
+    var jobs: Int?
+    var jobCount: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Run each script in a child process (default with several scripts), so that a crash fails only that script.",
@@ -49,13 +56,29 @@ struct SpecTest: ParsableCommand {
 
     func validate() throws {
         guard OptLevel(rawValue: optLevel) != nil else { throw ValidationError("-O expects 0, 1, 2 or 3") }
-        guard jobs >= 1 else { throw ValidationError("--jobs expects at least 1") }
+        guard (jobs ?? 1) >= 1 else { throw ValidationError("--jobs expects at least 1") }
         guard WasmStandard(rawValue: standard) != nil else { throw ValidationError("--standard expects 2.0 or 3.0") }
     }
 
     mutating func run() throws {
         let start = Date()
         var passed = 0, failed = 0
+        // Files that are not scripts: said once, in words, and counted as failed.
+        var unusable = 0
+        files = files.filter { file in
+            do {
+                let bytes = try ModuleFile.read(file)
+                guard !bytes.starts(with: [0x00, 0x61, 0x73, 0x6d]) else {
+                    throw CompileError("a binary WebAssembly module; spec-test runs .wast scripts (`wasmaot run` runs modules)")
+                }
+                return true
+            } catch {
+                FileHandle.standardError.write(Data("error: \(file): \(error)\n".utf8))
+                unusable += 1
+                return false
+            }
+        }
+        failed += unusable
         if isolate ?? (files.count > 1) {
             for file in files {
                 let r = runIsolated(file)
@@ -65,7 +88,7 @@ struct SpecTest: ParsableCommand {
         } else {
             let runner: SpecRunner
             do {
-                runner = try SpecRunner(engine: try Engine(standard: WasmStandard(rawValue: standard)!), profile: .level(OptLevel(rawValue: optLevel)!), jobs: jobs, verbose: verbose)
+                runner = try SpecRunner(engine: try Engine(standard: WasmStandard(rawValue: standard)!), profile: .level(OptLevel(rawValue: optLevel)!), jobs: jobCount, verbose: verbose)
             } catch {
                 fail("cannot start the spec runner: \(error)")
             }
@@ -96,7 +119,7 @@ struct SpecTest: ParsableCommand {
         let name = (file as NSString).lastPathComponent
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        var args = ["spec-test", file, "-O", "\(optLevel)", "--jobs", "\(jobs)", "--standard", standard, "--trace", "--no-isolate"]
+        var args = ["spec-test", file, "-O", "\(optLevel)", "--jobs", "\(jobCount)", "--standard", standard, "--trace", "--no-isolate"]
         if verbose { args.append("--verbose") }
         if timing { args.append("--timing") }
         process.arguments = args

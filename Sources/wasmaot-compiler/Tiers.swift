@@ -3,6 +3,7 @@ import Synchronization
 import Foundation
 import WasmAOTCache
 import WasmAOTCodegen
+import WasmAOTCore
 import WasmAOTFastPath
 import WasmAOTLink
 
@@ -92,13 +93,21 @@ struct TieredArtifact {
 }
 
 /// The artifact to start for `choice` (see TierChoice), compiling or scheduling what is missing.
-func tieredArtifact(input: String, choice: TierChoice, opt: OptLevel, cache: ArtifactCache, verbose: Bool,
+func tieredArtifact(input: String, choice: TierChoice, opt: OptLevel, cache openCache: @autoclosure () -> ArtifactCache, verbose: Bool,
                     backgroundJobs: Int) -> TieredArtifact {
     Timeline.mark("tieredArtifact")
     let started = Date()
     let record = FastPathRecord(module: input)
-    guard let data = FileManager.default.contents(atPath: input) else { fail("\(input): cannot read file") }
-    let bytes = Array(data)
+    let bytes: [UInt8]
+    do {
+        bytes = try ModuleFile.read(input)
+        if let problem = ModuleFile.headerProblem(bytes) { throw problem }
+    } catch {
+        fail("\(input): \(error)")
+    }
+    let data = Data(bytes)
+    // Opened (created, the first time) only for a module worth caching: bad input writes nothing.
+    let cache = openCache()
     let log = verbose || ProcessInfo.processInfo.environment["WASMAOT_LOG"] != nil
     func say(_ text: String) {
         if log { FileHandle.standardError.write(Data("wasmaot: \(text)\n".utf8)) }

@@ -14,14 +14,21 @@ struct WasmAOT: ParsableCommand {
         abstract: "Ahead-of-time WebAssembly compiler: .wasm → static native executable.",
         discussion: """
             Examples:
-              wasmaot compile app.wasm -o app          # static executable (x86-64-v2 baseline)
-              wasmaot compile app.wasm -o app --target aarch64   # for 64-bit Arm (armv8-a)
+              # a static executable for any x86-64-v2 machine
+              wasmaot compile app.wasm -o app
+              # for 64-bit Arm (armv8-a)
+              wasmaot compile app.wasm -o app --target aarch64
               wasmaot compile app.wasm -o app --dir .::/data --env MODE=prod
-              WASMAOT_WASI='--dir .' ./app input.txt    # override WASI config at start
-              wasmaot run --dir . app.wasm -- input.txt # compile for this CPU (cached) and run
-              wasmaot cache list                        # what `run` has compiled
-              wasmaot image build app.wasm -o app.tar   # OCI image for podman/k8s
+              # replace the baked-in WASI configuration at start
+              WASMAOT_WASI='--dir .' ./app input.txt
+              # compile for this CPU (once, cached) and run
+              wasmaot run --dir . app.wasm -- input.txt
+              wasmaot cache list            # what `run` has compiled
+              wasmaot image build app.wasm -o app.tar    # an OCI image
               wasmaot --version
+
+            Shell completion: wasmaot --generate-completion-script bash|zsh|fish
+            See also: README.md (Usage, What is supported), deploy/README.md.
             """,
         subcommands: [Compile.self, Run.self, Cache.self, Image.self, SpecTest.self, FuzzExec.self, FuzzMalformed.self]
     )
@@ -109,7 +116,7 @@ func shellQuote(_ word: String) -> String {
 }
 
 struct CodegenOptions: ParsableArguments {
-    @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level 0-3 (default 2).", valueName: "N"))
+    @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level 0-3.", valueName: "N"))
     var optLevel: Int = 2
 
     @Option(name: .customLong("target"), help: ArgumentHelp(
