@@ -91,6 +91,8 @@ public enum Engine {
     public static let ctrNative = "ctr run, runtime runc (native)"
     public static let ctrOCINative = "ctr run, runtime wasmaot-oci (native)"
     public static let ctrOCIWasm = "ctr run, runtime wasmaot-oci (Wasm, cache warm)"
+    public static let criNative = "CRI pod, handler wasmaot (native image)"
+    public static let criWasm = "CRI pod, handler wasmaot (Wasm image, cache warm)"
 
     public static let aotBaseline = "wasmaot compile --tier baseline"
     public static let aotO2 = "wasmaot compile -O2"

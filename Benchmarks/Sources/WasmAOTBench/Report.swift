@@ -132,6 +132,7 @@ public enum Targets {
         ratio("podman", Engine.podmanOCINative, Engine.podmanNative, limit: 1.02)
         ratio("containerd (ctr run)", Engine.ctrOCIWasm, Engine.ctrNative, limit: 1.05)
         ratio("containerd (ctr run)", Engine.ctrOCINative, Engine.ctrNative, limit: 1.02)
+        ratio("containerd CRI (pod start)", Engine.criWasm, Engine.criNative, limit: 1.05)
         return t
     }
 }

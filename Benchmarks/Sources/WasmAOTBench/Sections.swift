@@ -212,7 +212,48 @@ extension Harness {
         var archives: [String: String] = [:]
         section.cases.append(try podmanCase(root: root, built: built, runc: runc, expect: expectHello, archives: &archives))
         section.cases.append(try ctrCase(root: root, archives: archives, runc: runc, expect: expectHello))
+        section.cases.append(criCase())
         return section
+    }
+
+    /// Pod start as the kubelet sees it: Tests/ContainerTests/cri/cri_test.py's bench mode drives a
+    /// private containerd 1.6 with its CRI plugin over CRI v1 (RunPodSandbox → CreateContainer →
+    /// StartContainer → the program's line in the CRI log), Wasm and native pods interleaved, both
+    /// under the `wasmaot` runtime handler of deploy/containerd/config.toml.
+    func criCase() -> BenchCase {
+        var c = BenchCase(name: "containerd CRI (pod start)", detail: "RunPodSandbox until the first log line; cri_test.py bench")
+        let rows = [Engine.criNative, Engine.criWasm]
+        let python = config.packageRoot + "/.build/cri-venv/bin/python", script = config.packageRoot + "/Tests/ContainerTests/cri/cri_test.py"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            c.measurements = rows.map { BenchRow(engine: $0, unavailable: "no .build/cri-venv (run .ci/setup)") }
+            return c
+        }
+        guard let oci = tools.wasmaotOCI, let aot = tools.wasmaot else {
+            c.measurements = rows.map { BenchRow(engine: $0, unavailable: tools.why("wasmaot-oci")) }
+            return c
+        }
+        let json = scratch + "/cri-bench.json"
+        let argv = [python, script, "bench", "--runs", "\(config.podmanRuns)", "--wrapper", oci, "--wasmaot", aot, "--json", json]
+        let r: ProcessResult
+        do { r = try spawner.run(argv, environment: baseEnv, timeout: 1800) } catch {
+            c.measurements = rows.map { BenchRow(engine: $0, unavailable: "\(error)") }
+            return c
+        }
+        guard r.ok, let data = FileManager.default.contents(atPath: json),
+              let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let bench = doc["bench"] as? [String: Any],
+              let samples = bench["samples"] as? [String: [[String: Double]]] else {
+            c.measurements = rows.map { BenchRow(engine: $0, unavailable: "cri_test.py bench failed: \(r.failureSummary)") }
+            return c
+        }
+        c.measurements = [("native", Engine.criNative), ("wasm", Engine.criWasm)].map { kind, engine in
+            var row = BenchRow(engine: engine, command: argv)
+            row.wallSamples = (samples[kind] ?? []).compactMap { $0["total"] }
+            row.wall = Summary(row.wallSamples)
+            row.output = row.wallSamples.isEmpty ? "no samples" : "ok"
+            return row
+        }
+        return c
     }
 
     /// A bundle made by `runc spec`: rootfs with `files` (name in / → host path), process args,
