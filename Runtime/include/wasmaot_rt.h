@@ -20,6 +20,9 @@ extern "C" {
 #endif
 
 #define WASMAOT_ABI_VERSION 11u
+
+/* wasmaot's release version: `wasmaot --version` and `wasmaot-oci features` read it here. */
+#define WASMAOT_VERSION "0.1.0"
 #define WASMAOT_PAGE_SIZE 65536u
 /* Reservation per 32-bit memory: 4 GiB addressable + 4 GiB guard + one page for the widest access
  * that starts just below 8 GiB. base + zext(i32) + offset(<2^32) + 8 always lands inside it, so

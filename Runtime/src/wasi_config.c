@@ -1,6 +1,9 @@
 /*
  * wasi_config.c — builds a WASI context from the WASMAOT_WASI syntax:
- *     --dir HOST[::GUEST]   preopen HOST as GUEST (default: HOST); fds 3, 4, ... in order
+ *     --dir HOST[::GUEST]   preopen HOST as GUEST (default: HOST); fds 3, 4, ... in order. HOST
+ *                           is split from GUEST at the first "::"; GUEST may be anything, "."
+ *                           included (wasi-libc resolves relative paths under the preopen named
+ *                           "." or "/" registered last)
  *     --env K=V             guest environment variable
  *     --inherit-env         start from the process environment (minus WASMAOT_WASI)
  *     --bench-timing        make bench.end print the time since bench.start
@@ -113,6 +116,12 @@ static int add_preopen(wasmaot_wasi *w, const char *spec, char **error) {
     char *guest = strdup(sep ? sep + 2 : spec);
     if (!host || !guest) { free(host); free(guest); *error = fmt_error("out of memory"); return -1; }
     int fd = open(host, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* A directory this process may search but not read (Debian's 0700 /root under a non-root
+     * user, among the top-level preopens wasmaot-oci adds for a container's working directory):
+     * an O_PATH handle, so paths beneath it resolve exactly as far as the kernel lets this process
+     * — what a native program gets — rather than the program failing to start. Listing it fails
+     * with EACCES (opening "." through it needs read permission), as natively. */
+    if (fd < 0 && errno == EACCES) fd = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         *error = fmt_error("WASMAOT_WASI: --dir %s: cannot open directory: %s", host, strerror(errno));
         free(host); free(guest);

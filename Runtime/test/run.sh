@@ -87,6 +87,25 @@ check wasi_fs 0 "$FS_EXPECT" "" -- env WASMAOT_WASI="--dir $WORK/x::/data" "$BIN
 check wasi_fs_walk 0 "$FS_EXPECT" "" -- env WASMAOT_WASI="--dir $WORK/x::/data" "$BIN" wasi_fs_walk
 [ -e "$WORK/x/d" ] || [ -e "$WORK/x/up2" ] || [ -e "$WORK/h" ] && { fail=$((fail + 1)); echo "FAIL wasi_fs left files behind"; }
 [ -e /etc/x ] && { fail=$((fail + 1)); echo "FAIL wasi_fs escaped the sandbox"; }
+# GUEST "." and a quoted HOST with a space and a quote (wasmaot-oci preopens a container's workdir
+# as "." and top-level names as they are).
+mkdir -p "$WORK/we ird'd"
+cp -R "$WORK/x/." "$WORK/we ird'd/"
+check wasi_dot_guest 0 "prestat3=0|name=.|open=0|content=file content|escape=76|missing=44" "" -- \
+    env WASMAOT_WASI="--dir '$WORK/we ird'\\''d::.'" "$BIN" wasi
+# A preopen the process may search but not read starts (O_PATH): files beneath still open.
+if [ "$(id -u)" != 0 ]; then AS_USER=""; elif command -v setpriv >/dev/null 2>&1; then
+    AS_USER="setpriv --reuid=65534 --regid=65534 --clear-groups"; else AS_USER=none; fi
+if [ "$AS_USER" != none ]; then
+    mkdir -p "$WORK/noread"
+    cp -R "$WORK/x/." "$WORK/noread/"
+    chmod 755 "$WORK"
+    chmod 666 "$WORK/noread/hello.txt"   # the module opens it read-write
+    chmod 311 "$WORK/noread"
+    check wasi_search_only 0 "prestat3=0|name=/data|open=0|content=file content|escape=76|missing=44" "" -- \
+        env WASMAOT_WASI="--dir $WORK/noread::/data" $AS_USER "$BIN" wasi
+    chmod 755 "$WORK/noread"
+fi
 check env 0 "envc=2|env:A=1|env:B=two words" "" -- env WASMAOT_WASI="--env A=1 --env 'B=two words'" "$BIN" env
 check inherit_env 0 "env:FOO=bar|env:A=2" "" -- env FOO=bar A=1 WASMAOT_WASI="--inherit-env --env A=2" "$BIN" env
 if env FOO=bar WASMAOT_WASI="--inherit-env" "$BIN" env | grep -q WASMAOT_WASI; then

@@ -15,6 +15,12 @@ static const char *const global_bool_flags[] = {"debug", "systemd-cgroup", "help
 /// create/run options that take a value, so their values are not mistaken for the container ID.
 static const char *const command_value_flags[] = {"bundle", "b", "console-socket", "pid-file", "preserve-fds",
                                                   "pidfd-socket", NULL};
+/// exec options (runc ∪ crun) that take a value; the others (--tty, --detach, --no-new-privs,
+/// --ignore-paused, and any unknown one unless written --flag=value) don't. crun's optional
+/// `--tty[=TTY]` takes a value only after "=".
+static const char *const exec_value_flags[] = {"console-socket", "pidfd-socket", "cwd", "env", "e", "user", "u",
+                                               "additional-gids", "g", "process", "p", "pid-file", "process-label",
+                                               "apparmor", "cap", "c", "preserve-fds", "cgroup", NULL};
 
 static int in_list(const char *const *list, const char *name, size_t len) {
     for (; *list; list++)
@@ -34,6 +40,43 @@ static const char *split(const char *arg, size_t *len, const char **value) {
 }
 
 static int is(const char *name, size_t len, const char *want) { return strlen(want) == len && !memcmp(name, want, len); }
+
+/// `exec [flags] ID [CMD ARG...]`: flags end at the first word that is not one (urfave/cli with
+/// SkipArgReorder, as runc; crun's argp in order), or after "--".
+static int parse_exec(int argc, char *const *argv, int first, int base, wao_args *out) {
+    out->exec_env = calloc((size_t)argc + 1, sizeof *out->exec_env);
+    if (!out->exec_env) return -1;
+    out->exec_env_flag = "--env";
+    int j = first + 1, end = -1;
+    for (; j < argc; j++) {
+        const char *arg = argv[j];
+        if (!strcmp(arg, "--")) {
+            end = j++;
+            break;
+        }
+        if (arg[0] != '-' || !strcmp(arg, "-")) break;
+        size_t len;
+        const char *value, *name = split(arg, &len, &value);
+        if (!value && in_list(exec_value_flags, name, len)) {
+            if (j + 1 >= argc) return 0;  // a dangling flag: the delegate reports it
+            value = argv[++j];
+        }
+        if (!value) continue;
+        if (is(name, len, "process") || is(name, len, "p")) out->process = value;
+        else if (is(name, len, "cwd")) out->exec_cwd = value;
+        else if (is(name, len, "env") || is(name, len, "e")) {
+            if (!out->nexec_env) out->exec_env_flag = is(name, len, "e") ? "-e" : "--env";
+            out->exec_env[out->nexec_env++] = value;
+        }
+    }
+    out->exec_flags_end = base + ((end >= 0 ? end : j) - first);
+    if (j < argc) {
+        out->container_id = argv[j];
+        out->id_index = base + (j - first);
+        if (j + 1 < argc) out->exec_cmd_index = base + (j + 1 - first);
+    }
+    return 0;
+}
 
 int wao_args_parse(int argc, char *const *argv, wao_args *out) {
     memset(out, 0, sizeof *out);
@@ -66,9 +109,12 @@ int wao_args_parse(int argc, char *const *argv, wao_args *out) {
         i += consumed;
     }
     if (i < argc && is_command(argv[i])) out->command = argv[i];
-    int first = i;
+    int first = i, base = n;  // argv[first + k] is delegate_argv[base + k]
+    out->command_index = base;
+    out->id_index = out->exec_cmd_index = out->exec_flags_end = -1;
     for (; i < argc; i++) out->delegate_argv[n++] = argv[i];
     out->delegate_argc = n;
+    if (out->command && !strcmp(out->command, "exec")) return parse_exec(argc, argv, first, base, out);
     if (!out->command || (strcmp(out->command, "create") && strcmp(out->command, "run"))) return 0;
     for (int j = first + 1; j < argc; j++) {
         const char *arg = argv[j];
@@ -90,7 +136,10 @@ int wao_args_parse(int argc, char *const *argv, wao_args *out) {
 
 void wao_args_free(wao_args *args) {
     free(args->delegate_argv);
+    free(args->exec_env);
     args->delegate_argv = NULL;
+    args->exec_env = NULL;
+    args->nexec_env = 0;
 }
 
 const char *wao_env_get(char *const *envp, const char *name) {

@@ -87,9 +87,17 @@ static int find_compiler(wrapper *w, char *out, size_t size) {
     return fail(w, "the wasmaot compiler was not found (set `wasmaot` in %s or WASMAOT_OCI_COMPILER)", WAO_DEFAULT_CONFIG_FILE);
 }
 
-static int read_file(wrapper *w, const char *path, char **data, size_t *len) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+/// Documents read from bundles and engines (config.json, process.json): larger ones are refused.
+#define MAX_DOCUMENT (16u << 20)
+
+static int read_file_max(wrapper *w, const char *path, size_t max, char **data, size_t *len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return fail(w, "cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(w, "cannot read %s: not a regular file", path);
+    }
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
     for (;;) {
@@ -107,6 +115,11 @@ static int read_file(wrapper *w, const char *path, char **data, size_t *len) {
         }
         if (r == 0) break;
         n += (size_t)r;
+        if (n > max) {
+            free(buf);
+            close(fd);
+            return fail(w, "cannot read %s: larger than %zu bytes", path, max);
+        }
         if (n == cap) {
             char *bigger = realloc(buf, cap *= 2);
             if (!bigger) free(buf);
@@ -119,6 +132,10 @@ static int read_file(wrapper *w, const char *path, char **data, size_t *len) {
     return 0;
 }
 
+static int read_file(wrapper *w, const char *path, char **data, size_t *len) {
+    return read_file_max(w, path, MAX_DOCUMENT, data, len);
+}
+
 /// Temp file in the same directory + rename: a runtime reading config.json sees the old or the
 /// new file, never a torn one. The original file's mode is kept. No fsync (0.3-1 ms, the biggest
 /// single cost of a warm create): rename already gives readers the atomicity they need, and a
@@ -128,7 +145,7 @@ static int write_atomically(wrapper *w, const char *data, size_t len, const char
     char tmp[PATH_MAX];
     const char *slash = strrchr(path, '/');
     int dn = slash ? (int)(slash - path) : 1;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s/.config.json.wasmaot-XXXXXX", dn, slash ? path : ".") >= sizeof tmp)
+    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s/.%s.wasmaot-XXXXXX", dn, slash ? path : ".", slash ? slash + 1 : path) >= sizeof tmp)
         return fail(w, "path too long: %s", path);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) return fail(w, "cannot create a temporary file in %.*s: %s", dn, slash ? path : ".", strerror(errno));
@@ -426,8 +443,15 @@ static int prepare_bundle(wrapper *w) {
     snprintf(module, sizeof module, "%s%s", root, entry);
     if ((rc = check_module(w, root, entry, module))) goto done;
     if ((rc = artifact_for(w, module, root, artifact, sizeof artifact))) goto done;
-    size_t n;
-    char *out = wao_config_rewrite(c, entry, artifact, &n);
+    // A workdir other than "/" needs the rootfs's top-level directories as preopens.
+    size_t n, ndirs = 0;
+    char **dirs = NULL;
+    if (!wao_cwd_is_root(c->cwd) && !(dirs = wao_toplevel_dirs(root, bundle, c, c->cwd, &ndirs))) {
+        rc = fail(w, "out of memory");
+        goto done;
+    }
+    char *out = wao_config_rewrite(c, entry, artifact, (const char *const *)dirs, ndirs, &n);
+    wao_strings_free(dirs);
     if (!out) {
         rc = fail(w, "cannot write %s: the document could not be generated", config_path);
         goto done;
@@ -439,6 +463,147 @@ done:
     return rc;
 }
 
+/// `DELEGATE [global flags] TAIL…` (TAIL: 1 or 2 words, e.g. `state ID`, `features`): its stdout
+/// (at most `max` bytes, malloc'ed), or -1 when it cannot run, fails, says too much or takes longer
+/// than 10 s. stdin and stderr are /dev/null and no other fd is inherited (conmon's pipes are not
+/// its business).
+static int delegate_output(wrapper *w, const char *delegate, const char *word1, const char *word2, size_t max, char **out,
+                           size_t *len) {
+    char **argv = calloc((size_t)w->args.command_index + 4, sizeof *argv);
+    if (!argv) return -1;
+    int k = 0;
+    argv[k++] = (char *)delegate;
+    for (int i = 0; i < w->args.command_index; i++) argv[k++] = w->args.delegate_argv[i];
+    argv[k++] = (char *)word1;
+    if (word2) argv[k++] = (char *)word2;
+    int op[2];
+    if (pipe2(op, O_CLOEXEC)) {
+        free(argv);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(op[1], 1) < 0 || dup2(devnull, 2) < 0) _exit(127);
+        syscall(SYS_close_range, 3, ~0U, 0);
+        execve(delegate, argv, w->envp);
+        _exit(127);
+    }
+    free(argv);
+    close(op[1]);
+    if (pid < 0) {
+        close(op[0]);
+        return -1;
+    }
+    long long deadline = now_ms() + 10000;
+    size_t n = 0, cap = 16384;
+    char *buf = malloc(cap + 1);
+    int ok = buf != NULL;
+    struct pollfd pfd = {.fd = op[0], .events = POLLIN};
+    while (ok) {
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            ok = 0;
+            break;
+        }
+        int ready = poll(&pfd, 1, (int)left);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) {
+            ok = 0;
+            break;
+        }
+        if (n == cap) {
+            char *bigger = cap < max ? realloc(buf, (cap *= 2) + 1) : NULL;
+            if (!bigger) {
+                ok = 0;
+                break;
+            }
+            buf = bigger;
+        }
+        ssize_t r = read(op[0], buf + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    close(op[0]);
+    if (!ok) kill(pid, SIGKILL);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (!ok || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || n > max) {
+        free(buf);
+        return -1;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/// `exec` in a container: when it runs the container's Wasm entrypoint, give the process the
+/// container's WASI view (wao_exec_prepare) — a rewritten --process file, or an added
+/// `--env WASMAOT_WASI=…` before the container ID in `dargv` (which has room for two more words).
+/// Anything else passes through: not Wasm, not a container this wrapper rewrote, a container the
+/// delegate does not know (it reports that itself). Only `exec` pays for this (one `state` call).
+static int prepare_exec(wrapper *w, const char *delegate, char **dargv, int *dargc) {
+    if (!w->args.container_id || w->args.id_index < 0 || w->args.exec_flags_end < 0) return 0;
+    char *state = NULL, *bundle = NULL, *bytes = NULL, *process = NULL;
+    size_t len = 0, plen = 0;
+    wao_config *c = NULL;
+    wao_exec_rewrite r = {0};
+    int rc = 0;
+    char config_path[PATH_MAX], why[512];
+    if (delegate_output(w, delegate, "state", w->args.container_id, 4u << 20, &state, &len)) goto done;
+    bundle = wao_state_bundle(state, len);
+    if (!bundle || bundle[0] != '/') goto done;
+    if ((size_t)snprintf(config_path, sizeof config_path, "%s/config.json", bundle) >= sizeof config_path) goto done;
+    // A bundle that cannot be read (gone, oversized) is no Wasm container we know of: pass through.
+    if (read_file(w, config_path, &bytes, &len)) goto done;
+    if (!(c = wao_config_parse(bytes, len, why, sizeof why)) || !wao_config_entrypoint(c)) goto done;
+    if (w->args.process && (rc = read_file(w, w->args.process, &process, &plen))) goto done;
+    if ((rc = wao_exec_prepare(&w->args, c, bundle, process, plen, &r, why, sizeof why))) {
+        rc = fail(w, "exec in Wasm container %s: %s", w->args.container_id, why);
+        goto done;
+    }
+    if (!r.wasm) goto done;
+    if (r.process_json) {
+        // In place of the engine's file (the same path, replaced atomically): the engine removes
+        // that path when the exec is over, so nothing is left behind — a new file next to it would
+        // outlive every kubelet exec probe.
+        rc = write_atomically(w, r.process_json, r.process_len, w->args.process);
+    } else {
+        // Last among the --env flags: the delegate applies them in order, so it wins.
+        int at = w->args.exec_flags_end + 1;  // dargv[0] is the delegate
+        memmove(dargv + at + 2, dargv + at, (size_t)(*dargc - at + 1) * sizeof *dargv);
+        dargv[at] = (char *)w->args.exec_env_flag;
+        dargv[at + 1] = r.env_arg;
+        r.env_arg = NULL;  // owned by dargv until exec
+        *dargc += 2;
+    }
+done:
+    wao_exec_rewrite_free(&r);
+    wao_config_free(c);
+    free(process);
+    free(bytes);
+    free(bundle);
+    free(state);
+    return rc;
+}
+
+/// `features` (OCI runtime spec, features.md): the delegate's document with wasmaot's own entries
+/// in its `annotations`, as runc and crun add theirs; a minimal valid document when the delegate is
+/// too old to have the command. Printed, exit 0.
+static int features(wrapper *w, const char *delegate) {
+    char *doc = NULL, *out = NULL;
+    size_t len = 0, n = 0;
+    int has = delegate_output(w, delegate, "features", NULL, 1u << 20, &doc, &len) == 0;
+    out = wao_features_document(has ? doc : NULL, has ? len : 0, delegate, &n);
+    free(doc);
+    if (!out) return fail(w, "features: out of memory");
+    int ok = fwrite(out, 1, n, stdout) == n && fflush(stdout) == 0;
+    free(out);
+    return ok ? 0 : fail(w, "features: cannot write the document: %s", strerror(errno));
+}
+
 int wao_main(int argc, char **argv, char **envp) {
     wrapper w = {.envp = envp};
     if (wao_args_parse(argc - 1, argv + 1, &w.args)) {
@@ -447,16 +612,26 @@ int wao_main(int argc, char **argv, char **envp) {
     }
     w.handler_mode = wao_is_handler_name(argc ? argv[0] : "") || (w.args.handler && !strcmp(w.args.handler, "wasm"));
     char delegate[PATH_MAX];
-    if (wao_settings_load(&w.settings, w.args.config, envp, w.err, sizeof w.err) == 0 &&
-        find_delegate(&w, delegate, sizeof delegate) == 0 &&
-        (!w.args.command || (strcmp(w.args.command, "create") && strcmp(w.args.command, "run")) || prepare_bundle(&w) == 0)) {
-        // stdio and inherited fds (conmon's sync/start pipes 3 and 4) pass straight to the delegate.
-        char **dargv = calloc((size_t)w.args.delegate_argc + 2, sizeof *dargv);
-        if (dargv) {
-            dargv[0] = delegate;
-            memcpy(dargv + 1, w.args.delegate_argv, (size_t)w.args.delegate_argc * sizeof *dargv);
-            execve(delegate, dargv, envp);
+    const char *cmd = w.args.command ? w.args.command : "";
+    // Room for the two words prepare_exec may add.
+    char **dargv = calloc((size_t)w.args.delegate_argc + 4, sizeof *dargv);
+    int dargc = w.args.delegate_argc + 1;
+    if (dargv) memcpy(dargv + 1, w.args.delegate_argv, (size_t)w.args.delegate_argc * sizeof *dargv);
+    if (!dargv) {
+        fail(&w, "out of memory");
+    } else if (!strcmp(cmd, "features") && wao_settings_load(&w.settings, w.args.config, envp, w.err, sizeof w.err) == 0 &&
+               find_delegate(&w, delegate, sizeof delegate) == 0) {
+        if (features(&w, delegate) == 0) {
+            free(dargv);
+            return 0;
         }
+    } else if (wao_settings_load(&w.settings, w.args.config, envp, w.err, sizeof w.err) == 0 &&
+               find_delegate(&w, delegate, sizeof delegate) == 0 &&
+               ((strcmp(cmd, "create") && strcmp(cmd, "run")) || prepare_bundle(&w) == 0) &&
+               (strcmp(cmd, "exec") || prepare_exec(&w, delegate, dargv, &dargc) == 0)) {
+        // stdio and inherited fds (conmon's sync/start pipes 3 and 4) pass straight to the delegate.
+        dargv[0] = delegate;
+        execve(delegate, dargv, envp);
         fail(&w, "cannot execute %s: %s", delegate, strerror(errno));
     }
     wao_report(w.err, w.args.log, w.args.log_format);

@@ -7,7 +7,7 @@ import WasmAOTLink
 
 @main
 struct WasmAOT: ParsableCommand {
-    static let version = "0.1.0"
+    static let version = WASMAOT_VERSION  // Runtime/include/wasmaot_rt.h
 
     static let configuration = CommandConfiguration(
         commandName: "wasmaot",

@@ -77,4 +77,52 @@ final class ArgumentsTests: XCTestCase {
         XCTAssertEqual(a.delegateArguments, ["--root", "/r", "create", "-b", "/b", "id"])
         XCTAssertEqual(RuntimeArguments(["--wasmaot-config=/y", "delete", "id"]).delegateArguments, ["delete", "id"])
     }
+
+    /// containerd's shim and conmon: `--process FILE`; the ID is the only positional word.
+    func testExecWithProcessFile() {
+        let argv = ["--root", "/run/containerd/runc/k8s.io", "--log", "/b/log.json", "--log-format", "json",
+                    "exec", "--process", "/tmp/runc-process123", "--detach", "--pid-file", "/b/p.pid", "id1"]
+        let a = RuntimeArguments(argv)
+        XCTAssertEqual(a.command, "exec")
+        XCTAssertEqual(a.delegateArguments, argv, "passed on unchanged")
+        XCTAssertEqual(a.commandIndex, 6)
+        XCTAssertEqual(a.process, "/tmp/runc-process123")
+        XCTAssertEqual(a.containerID, "id1")
+        XCTAssertEqual(a.idIndex, 12)
+        XCTAssertEqual(a.flagsEnd, 12)
+        XCTAssertEqual(a.commandWordIndex, -1)
+        XCTAssertNil(a.bundle)
+        let podman = RuntimeArguments(["exec", "-d", "--pid-file=/x/pid", "--console-socket", "/x/s", "-p", "/x/exec-process-1", "--", "c2"])
+        XCTAssertEqual(podman.process, "/x/exec-process-1")
+        XCTAssertEqual(podman.containerID, "c2")
+        XCTAssertEqual(podman.idIndex, 8)
+        XCTAssertEqual(podman.flagsEnd, 7, "a --env goes before the \"--\"")
+        XCTAssertEqual(RuntimeArguments(["exec", "--process=/p.json", "c3"]).process, "/p.json")
+    }
+
+    /// The CLI form: flags end at the ID; everything after it is the command, flags or not.
+    func testExecPositional() {
+        let a = RuntimeArguments(["--root", "/r", "exec", "-t", "--cwd", "/data", "-e", "A=1", "--env=B=2", "--user", "0:0",
+                                  "--preserve-fds", "1", "ctr", "/app.wasm", "--env", "C=3", "-e"])
+        XCTAssertEqual(a.root, "/r")
+        XCTAssertEqual(a.containerID, "ctr")
+        XCTAssertEqual(a.delegateArguments[a.idIndex], "ctr")
+        XCTAssertEqual(a.delegateArguments[a.commandWordIndex], "/app.wasm")
+        XCTAssertEqual(a.flagsEnd, a.idIndex)
+        XCTAssertEqual(a.cwd, "/data")
+        XCTAssertEqual(a.env, ["A=1", "B=2"], "words after the command are its arguments")
+        XCTAssertEqual(a.envFlag, "-e", "runc refuses -e and --env together: reuse the form given first")
+        XCTAssertNil(a.process)
+        XCTAssertEqual(RuntimeArguments(["exec", "--env", "X=1", "id", "cmd"]).envFlag, "--env")
+        XCTAssertEqual(RuntimeArguments(["exec", "id", "cmd"]).envFlag, "--env")
+        let bare = RuntimeArguments(["exec", "id"])
+        XCTAssertEqual(bare.containerID, "id")
+        XCTAssertEqual(bare.commandWordIndex, -1)
+        let none = RuntimeArguments(["exec", "--cwd"])
+        XCTAssertNil(none.containerID, "a flag missing its value: the delegate reports it")
+        XCTAssertEqual(none.idIndex, -1)
+        // Unknown flags take no value (crun's --tty[=TTY] only after "=").
+        let unknown = RuntimeArguments(["exec", "--new-bool", "--tty=true", "ctr", "cmd"])
+        XCTAssertEqual(unknown.containerID, "ctr")
+    }
 }

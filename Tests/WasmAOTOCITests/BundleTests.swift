@@ -50,6 +50,57 @@ final class BundleTests: XCTestCase {
             (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
         """
 
+    /// Without arguments it sleeps forever (a container to exec into); with any, it prints the name
+    /// of each preopen (a line each), its environ (NUL-separated), then rel.txt read through the
+    /// LAST preopen — where wasi-libc resolves relative paths.
+    static let probe = """
+        (module
+          (import "\(wasi)" "args_sizes_get" (func $asg (param i32 i32) (result i32)))
+          (import "\(wasi)" "environ_sizes_get" (func $esg (param i32 i32) (result i32)))
+          (import "\(wasi)" "environ_get" (func $eg (param i32 i32) (result i32)))
+          (import "\(wasi)" "fd_prestat_get" (func $pg (param i32 i32) (result i32)))
+          (import "\(wasi)" "fd_prestat_dir_name" (func $pn (param i32 i32 i32) (result i32)))
+          (import "\(wasi)" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+          (import "\(wasi)" "fd_read" (func $r (param i32 i32 i32 i32) (result i32)))
+          (import "\(wasi)" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+          (import "\(wasi)" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 200) "rel.txt")
+          (data (i32.const 210) "\\n")
+          (func $out (param $p i32) (param $n i32)
+            (i32.store (i32.const 0) (local.get $p)) (i32.store (i32.const 4) (local.get $n))
+            (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+          (func (export "_start") (local $fd i32) (local $last i32) (local $n i32)
+            (drop (call $asg (i32.const 16) (i32.const 20)))
+            (if (i32.le_u (i32.load (i32.const 16)) (i32.const 1))
+              (then
+                (i32.store8 (i32.const 1032) (i32.const 0))
+                (i32.store (i32.const 1040) (i32.const 1))
+                (i64.store (i32.const 1048) (i64.const 1000000000))
+                (loop $sleep
+                  (drop (call $poll (i32.const 1024) (i32.const 1100) (i32.const 1) (i32.const 1200)))
+                  (br $sleep))))
+            (local.set $fd (i32.const 3))
+            (block $done (loop $each
+              (br_if $done (call $pg (local.get $fd) (i32.const 24)))
+              (local.set $n (i32.load (i32.const 28)))
+              (drop (call $pn (local.get $fd) (i32.const 4096) (local.get $n)))
+              (call $out (i32.const 4096) (local.get $n))
+              (call $out (i32.const 210) (i32.const 1))
+              (local.set $last (local.get $fd))
+              (local.set $fd (i32.add (local.get $fd) (i32.const 1)))
+              (br $each)))
+            (drop (call $esg (i32.const 16) (i32.const 20)))
+            (drop (call $eg (i32.const 8192) (i32.const 16384)))
+            (call $out (i32.const 16384) (i32.load (i32.const 20)))
+            (if (i32.eqz (call $open (local.get $last) (i32.const 0) (i32.const 200) (i32.const 7) (i32.const 0)
+                                     (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 100)))
+              (then
+                (i32.store (i32.const 0) (i32.const 32768)) (i32.store (i32.const 4) (i32.const 1024))
+                (drop (call $r (i32.load (i32.const 100)) (i32.const 0) (i32.const 1) (i32.const 8)))
+                (call $out (i32.const 32768) (i32.load (i32.const 8)))))))
+        """
+
     struct Delegate { var name: String; var path: String }
 
     var dir: URL!
@@ -108,7 +159,7 @@ final class BundleTests: XCTestCase {
     /// A bundle from `runc spec` with `files` (rootfs path → bytes; executable) and the given
     /// process args/env and annotations.
     func bundle(_ files: [String: Data], args: [String], env: [String] = ["PATH=/bin"],
-                annotations: [String: String] = [:], symlinks: [String: String] = [:]) throws -> URL {
+                annotations: [String: String] = [:], symlinks: [String: String] = [:], cwd: String = "/") throws -> URL {
         let b = dir.appendingPathComponent("bundle-\(UUID().uuidString.prefix(8))")
         let rootfs = b.appendingPathComponent("rootfs")
         try FileManager.default.createDirectory(at: rootfs, withIntermediateDirectories: true)
@@ -131,6 +182,7 @@ final class BundleTests: XCTestCase {
         process["terminal"] = false
         process["args"] = args
         process["env"] = env
+        process["cwd"] = cwd
         config["process"] = process
         config["annotations"] = annotations
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: configURL)
@@ -195,6 +247,69 @@ final class BundleTests: XCTestCase {
         }
     }
 
+    /// `features` (OCI runtime spec): the delegate's document unchanged plus wasmaot's entries in
+    /// `annotations`; valid JSON with those entries when the delegate is too old to have it.
+    func testFeaturesAddsWasmaotEntries() throws {
+        let d = delegates[0]
+        func object(_ data: Data) throws -> [String: Any] {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any], String(decoding: data, as: UTF8.self))
+        }
+        let theirs = try Child(d.path, ["features"], environment: env(d), scratch: dir).run(timeout: 30)
+        let ours = try oci(d, ["features"])
+        XCTAssertEqual(ours.status, 0, ours.summary)
+        let mine = try object(ours.stdout)
+        let annotations = try XCTUnwrap(mine["annotations"] as? [String: String])
+        let version = try Child(try OCIPaths.built("wasmaot"), ["--version"], environment: [:], scratch: dir).run(timeout: 30)
+        XCTAssertEqual(annotations["org.wasmaot.oci.version"].map { "wasmaot \($0) " }, version.text.split(separator: "(").first.map(String.init))
+        XCTAssertEqual(annotations["org.wasmaot.oci.wasm"], "true")
+        XCTAssertTrue(annotations["org.wasmaot.oci.wasm.annotations"]?.contains("module.wasm.image/variant=compat") ?? false)
+        XCTAssertEqual(annotations["org.wasmaot.oci.delegate"], d.path)
+        if theirs.status == 0 {
+            let original = try object(theirs.stdout)
+            for (key, value) in original where key != "annotations" {
+                XCTAssertEqual(try JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]),
+                               try JSONSerialization.data(withJSONObject: [try XCTUnwrap(mine[key])], options: [.sortedKeys]), key)
+            }
+            XCTAssertEqual(Set(mine.keys), Set(original.keys).union(["annotations"]))
+            for (key, value) in original["annotations"] as? [String: String] ?? [:] { XCTAssertEqual(annotations[key], value, key) }
+            XCTAssertEqual(annotations["org.wasmaot.oci.delegate.features"], "true")
+        }
+        // A delegate without the command (runc before 1.1): still a valid document.
+        let old = dir.appendingPathComponent("old-runtime")
+        try "#!/bin/sh\necho 'No help topic for features' >&2\nexit 1\n".write(to: old, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: old.path)
+        let r = try oci(Delegate(name: "old", path: old.path), ["features"])
+        XCTAssertEqual(r.status, 0, r.summary)
+        let minimal = try object(r.stdout)
+        XCTAssertNotNil(minimal["ociVersionMin"] as? String)
+        XCTAssertNotNil(minimal["ociVersionMax"] as? String)
+        XCTAssertEqual((minimal["annotations"] as? [String: String])?["org.wasmaot.oci.delegate.features"], "false")
+    }
+
+    /// A Wasm container whose entrypoint is not a usable module: `create` fails with one log line in
+    /// runc's JSON format that says what the file is, and nothing reaches the node cache.
+    func testBadEntrypointIsNamedInTheLog() throws {
+        let d = delegates[0]
+        let files: [(String, Data, String)] = [
+            ("text", Data("hello world\n".utf8), "not a WebAssembly module: it is text"),
+            ("component", Data([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]), "component"),
+            ("truncated", Data([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x40]), "truncated"),
+        ]
+        for (name, bytes, words) in files {
+            let b = try bundle(["app.wasm": bytes], args: ["/app.wasm"], annotations: ["module.wasm.image/variant": "compat"])
+            let log = dir.appendingPathComponent("log-\(name).json")
+            let r = try oci(d, ["--log", log.path, "--log-format", "json", "create", "--bundle", b.path, newID(d)])
+            XCTAssertEqual(r.status, 1, "\(name): \(r.summary)")
+            let lines = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n") ?? []
+            XCTAssertEqual(lines.count, 1, "\(name): \(lines)")
+            let entry = lines.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            XCTAssertEqual(entry?["level"] as? String, "error", "\(name): \(lines)")
+            XCTAssertTrue((entry?["msg"] as? String)?.contains(words) ?? false, "\(name): \(lines)")
+            let entries = dir.appendingPathComponent("cache/entries").path
+            XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: entries))?.count ?? 0, 0, "\(name): cache entry written")
+        }
+    }
+
     func testExitStatusAndTrap() throws {
         let exit = try bundle(["app.wasm": try wasm(Self.exit42)], args: ["/app.wasm"],
                               annotations: ["module.wasm.image/variant": "compat-smart"])
@@ -241,6 +356,44 @@ final class BundleTests: XCTestCase {
                 _ = try oci(d, ["kill", id, "KILL"])
                 _ = run.run(timeout: 10)
             }
+        }
+    }
+
+    /// process.cwd (a pod's workingDir): relative paths resolve there, absolute ones under "/";
+    /// `exec` of the module in the running container (runc exec --process, as containerd's shim
+    /// and conmon call it, and the CLI form) sees the same preopens, its own env and PWD.
+    func testWorkdirAndExec() throws {
+        let files = ["app.wasm": try wasm(Self.probe), "data/rel.txt": Data("in-data\n".utf8), "etc/rel.txt": Data("in-etc\n".utf8),
+                     "rel.txt": Data("in-root\n".utf8)]
+        let preopens = "/\n/data\n/dev\n/etc\n/proc\n/sys\n.\n"
+        for d in delegates {
+            let once = try bundle(files, args: ["/app.wasm", "probe"], env: ["PATH=/bin", "A=1"],
+                                  annotations: ["run.oci.handler": "wasm"], cwd: "/data")
+            let r = try oci(d, ["run", "-b", once.path, newID(d)])
+            XCTAssertEqual(r.status, 0, "\(d.name): \(r.summary)")
+            XCTAssertEqual(r.text, preopens + "PATH=/bin\0A=1\0PWD=/data\0in-data\n", d.name)
+
+            let b = try bundle(files, args: ["/app.wasm"], env: ["PATH=/bin", "A=1"], annotations: ["run.oci.handler": "wasm"], cwd: "/data")
+            let id = newID(d)
+            let started = try oci(d, ["run", "-d", "-b", b.path, id])
+            XCTAssertEqual(started.status, 0, "\(d.name): \(started.summary)")
+            XCTAssertTrue(try waitForState(d, id, "running", timeout: 60), d.name)
+
+            let processFile = dir.appendingPathComponent("process-\(d.name).json")
+            try JSONSerialization.data(withJSONObject: ["terminal": false, "user": ["uid": 0, "gid": 0], "args": ["/app.wasm", "x"],
+                                                        "env": ["PATH=/bin", "B=exec"], "cwd": "/data"]).write(to: processFile)
+            let viaFile = try oci(d, ["exec", "--process", processFile.path, id])
+            XCTAssertEqual(viaFile.status, 0, "\(d.name): \(viaFile.summary)")
+            XCTAssertEqual(viaFile.text, preopens + "PATH=/bin\0B=exec\0PWD=/data\0in-data\n", d.name)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("process-\(d.name)") },
+                           ["process-\(d.name).json"], "the rewrite replaced the engine's file: nothing left behind")
+
+            let cli = try oci(d, ["exec", "--cwd", "/etc", "-e", "C=cli", id, "/app.wasm", "x"])
+            XCTAssertEqual(cli.status, 0, "\(d.name): \(cli.summary)")
+            XCTAssertEqual(cli.text, preopens + "PATH=/bin\0A=1\0C=cli\0PWD=/etc\0in-etc\n", d.name)
+            let inRoot = try oci(d, ["exec", "--cwd", "/", id, "/app.wasm", "x"])
+            XCTAssertEqual(inRoot.text, "/\nPATH=/bin\0A=1\0in-root\n", "\(d.name): \(inRoot.summary)")
+            XCTAssertEqual(try oci(d, ["kill", id, "KILL"]).status, 0, d.name)
         }
     }
 

@@ -21,6 +21,12 @@ enum OCIPaths {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func built(_ name: String) throws -> String {
+        // The products of the build these tests come from first (`--scratch-path` puts them beside
+        // the test bundle), then the default build directory.
+        if let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            let p = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
         for config in ["debug", "release"] {
             let p = packageRoot.appendingPathComponent(".build/\(config)/\(name)").path
             if FileManager.default.isExecutableFile(atPath: p) { return p }

@@ -11,11 +11,10 @@ Needs root, containerd + containerd-shim-runc-v2 + ctr, runc, gcc (static glibc)
 wasm32-wasi, /bin/busybox (static), the built wasmaot-oci (with wasmaot beside it), and the PyPI
 packages container-runtime-interface-api + grpcio (.ci/setup installs them in .build/cri-venv).
 
-Output: one line per step, `PASS name` or `FAIL name: detail`. Steps marked PENDING check
-behaviour that is not implemented yet (exec into a Wasm container with its preopens/env, the
-container's working directory); they are run and reported (`PASS (pending) name` /
-`FAIL (pending) name: ...`) but do not decide the exit status, which is 0 exactly when every
-other step passed. PENDING_CHECKS_ENFORCED = True (or --enforce-pending) makes them count.
+Output: one line per step, `PASS name` or `FAIL name: detail`; exit status 0 exactly when every
+step passed. A step can be marked pending (reported as `(pending)`, not counted) while the
+behaviour it checks is being built; PENDING_CHECKS_ENFORCED (now True: workingDir and exec into a
+Wasm container have landed) or --enforce-pending makes such steps count.
 """
 from __future__ import annotations
 
@@ -50,7 +49,7 @@ REF_PREFIX = "localhost/wasmaot-cri"
 # Checks of behaviour the wrapper does not have yet (exec into a Wasm container gets no preopens
 # and no container environment; the working directory is not passed to the module). Flip to True
 # once Sources/CWasmAOTOCI implements them.
-PENDING_CHECKS_ENFORCED = False
+PENDING_CHECKS_ENFORCED = True   # the wrapper fix for workingDir and exec has landed
 
 
 def log(msg: str) -> None:
@@ -909,6 +908,8 @@ def test(env: Env, results: Results) -> None:
     }
     if env.wasm_has_greeting:
         jobs["cat-image"] = (["cat", "/srv/greeting.txt"], 0, {})
+        # Absolute paths outside the working directory still resolve from / with a workdir set.
+        jobs["workdir-abs"] = (["cat", "/srv/greeting.txt"], 0, {"mounts": mounts, "working_dir": "/data"})
     ids: dict[str, str] = {}
     with results.step("CreateContainer + StartContainer Wasm containers", fatal=True):
         t0 = time.monotonic()
@@ -926,7 +927,7 @@ def test(env: Env, results: Results) -> None:
 
     statuses = {}
     for name, (args, code, _) in jobs.items():
-        is_pending = name == "workdir"
+        is_pending = name in ("workdir", "workdir-abs")
         with results.step(f"wasm {name}: exited", pending=is_pending and pending):
             statuses[name] = s = cri.wait_exited(ids[name], timeout=60)
             if name in ("hello", "exit42", "trap"):
@@ -974,6 +975,14 @@ def test(env: Env, results: Results) -> None:
         out = stream_text(lines, "stdout")
         results.check("working_dir /data: cat relative.txt", s is not None and s.exit_code == 0 and out == relative_text,
                       f"exit {s.exit_code if s else '?'} stdout {out!r} stderr {stream_text(lines, 'stderr')!r}", pending=pending)
+
+    if env.wasm_has_greeting:
+        with results.step("working_dir /data: cat /srv/greeting.txt (absolute path)", pending=pending):
+            s, lines = statuses.get("workdir-abs"), logged("workdir-abs")[0]
+            out = stream_text(lines, "stdout")
+            results.check("working_dir /data: cat /srv/greeting.txt (absolute path)",
+                          s is not None and s.exit_code == 0 and out == GREETING,
+                          f"exit {s.exit_code if s else '?'} stdout {out!r} stderr {stream_text(lines, 'stderr')!r}", pending=pending)
 
     # The long-running Wasm container: annotations, exec, stop.
     with results.step("wasm serve: RUNNING, 'serving' logged", fatal=True):
