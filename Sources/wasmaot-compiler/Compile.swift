@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import WasmAOTCache
 import WasmAOTCodegen
-import WasmAOTCore
 
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -87,13 +86,7 @@ struct Compile: ParsableCommand {
     /// `COPY` into an image. Each artifact is recorded with the identity of its own architecture
     /// (that architecture's runtime archive), which is what a node of that architecture checks.
     private func buildForImage() {
-        let data: [UInt8]
-        do {
-            data = try ModuleFile.read(input)
-            if let problem = ModuleFile.headerProblem(data) { throw problem }
-        } catch {
-            fail("\(input): \(error)")
-        }
+        let data = readModuleOrFail(input)
         let opt = OptLevel(rawValue: codegen.optLevel)!
         for arch in codegen.architectures {
             do {

@@ -3,7 +3,6 @@ import Synchronization
 import Foundation
 import WasmAOTCache
 import WasmAOTCodegen
-import WasmAOTCore
 import WasmAOTFastPath
 import WasmAOTLink
 
@@ -98,13 +97,7 @@ func tieredArtifact(input: String, choice: TierChoice, opt: OptLevel, cache open
     Timeline.mark("tieredArtifact")
     let started = Date()
     let record = FastPathRecord(module: input)
-    let bytes: [UInt8]
-    do {
-        bytes = try ModuleFile.read(input)
-        if let problem = ModuleFile.headerProblem(bytes) { throw problem }
-    } catch {
-        fail("\(input): \(error)")
-    }
+    let bytes = readModuleOrFail(input)
     let data = Data(bytes)
     // Opened (created, the first time) only for a module worth caching: bad input writes nothing.
     let cache = openCache()

@@ -2,6 +2,7 @@ import ArgumentParser
 import CWasmAOTRuntime
 import Foundation
 import WasmAOTCodegen
+import WasmAOTCore
 import WasmAOTFastPath
 import WasmAOTLink
 
@@ -151,6 +152,18 @@ extension Architecture {
         case "aarch64", "arm64": self = .aarch64
         default: return nil
         }
+    }
+}
+
+/// A module file's bytes once its header says it is a core module; otherwise the error, in words
+/// (ModuleFile), and exit 1.
+func readModuleOrFail(_ path: String) -> [UInt8] {
+    do {
+        let bytes = try ModuleFile.read(path)
+        if let problem = ModuleFile.headerProblem(bytes) { throw problem }
+        return bytes
+    } catch {
+        fail("\(path): \(error)")
     }
 }
 

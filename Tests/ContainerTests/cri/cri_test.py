@@ -377,17 +377,6 @@ def build_wasm_image(wasmaot: str, module: str, out: str, ref: str) -> tuple[str
     return ref, out, True
 
 
-def resolve_wasmaot(given: str | None) -> str:
-    """The built wasmaot (its `image build`): --wasmaot, else .build/{debug,release}/wasmaot."""
-    if given:
-        return os.path.abspath(given)
-    for config in ("debug", "release"):
-        p = os.path.join(PACKAGE_ROOT, ".build", config, "wasmaot")
-        if os.access(p, os.X_OK):
-            return p
-    raise Fatal("wasmaot is not built (swift build --product wasmaot), and --wasmaot was not given")
-
-
 # ---- CRI log files ------------------------------------------------------------------------------
 
 CRI_LINE = re.compile(r"^(\S+) (stdout|stderr) ([PF]) (.*)$")
@@ -436,15 +425,25 @@ def overlay_works(tmp: str) -> bool:
     return ok
 
 
-def resolve_wrapper(given: str | None) -> str:
-    """The built wasmaot-oci: --wrapper, else .build/{debug,release}/wasmaot-oci."""
+def resolve_built(name: str, given: str | None, configs: tuple[str, ...], flag: str) -> str:
+    """A built product: the path given with `flag`, else .build/<config>/<name> in `configs` order."""
     if given:
         return os.path.abspath(given)
-    for config in ("release", "debug"):
-        p = os.path.join(PACKAGE_ROOT, ".build", config, "wasmaot-oci")
+    for config in configs:
+        p = os.path.join(PACKAGE_ROOT, ".build", config, name)
         if os.access(p, os.X_OK):
             return p
-    raise Fatal("wasmaot-oci is not built (swift build -c release --product wasmaot-oci), and --wrapper was not given")
+    raise Fatal(f"{name} is not built (swift build --product {name}), and {flag} was not given")
+
+
+def resolve_wrapper(given: str | None) -> str:
+    """The built wasmaot-oci: --wrapper, else .build/{release,debug}/wasmaot-oci."""
+    return resolve_built("wasmaot-oci", given, ("release", "debug"), "--wrapper")
+
+
+def resolve_wasmaot(given: str | None) -> str:
+    """The built wasmaot (its `image build`): --wasmaot, else .build/{debug,release}/wasmaot."""
+    return resolve_built("wasmaot", given, ("debug", "release"), "--wasmaot")
 
 
 def deploy_runtime_table(wrapper: str) -> tuple[str, str]:
