@@ -207,7 +207,7 @@ final class BenchmarksTests: XCTestCase {
 
     func testTargetsAreEvaluatedFromTheSameRun() throws {
         let targets = Targets.evaluate(sampleReport())
-        XCTAssertEqual(targets.count, 18)
+        XCTAssertEqual(targets.count, 19)
         func met(_ prefix: String) -> Bool? { targets.first { $0.name.hasPrefix(prefix) }?.met }
         XCTAssertEqual(met("Cached start (cached artifact) vs native"), true)          // 1.05×
         XCTAssertEqual(met("Cached start (`wasmaot run`, cache hit) vs native"), false) // 2×
@@ -257,7 +257,7 @@ final class BenchmarksTests: XCTestCase {
         let md = ReportWriter.markdown(r)
         XCTAssertTrue(md.contains("## Targets\n\n| target | goal | measured | met? | how |\n|---|---|---|---|---|\n"))
         let targetRows = md.split(separator: "\n").drop { !$0.hasPrefix("## Targets") }.dropFirst(3).prefix { $0.hasPrefix("|") }  // heading, header, rule
-        XCTAssertEqual(targetRows.count, 18)
+        XCTAssertEqual(targetRows.count, 19)
         XCTAssertTrue(md.contains("**met**") && md.contains("**not met**"))
         for section in ["## Machine", "## Versions and anchors", "## Start-up", "## Container start", "## Cold start", "## Throughput", "## Compile", "| **geomean** |"] {
             XCTAssertTrue(md.contains(section), "report lacks \(section)")
@@ -274,7 +274,7 @@ final class BenchmarksTests: XCTestCase {
         }
         let decoded = try JSONDecoder().decode(BenchReport.self, from: Data(contentsOf: dir.appendingPathComponent("results.json")))
         XCTAssertEqual(decoded.sections.map(\.id), ["startup", "container", "throughput", "compile", "coldstart"])
-        XCTAssertEqual(decoded.targets.count, 18)
+        XCTAssertEqual(decoded.targets.count, 19)
         XCTAssertEqual(decoded.sections[0].cases[0].measurements[0].wallSamples.count, 3)
     }
 }
