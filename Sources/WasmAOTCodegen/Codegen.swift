@@ -154,6 +154,7 @@ public enum Codegen {
             defer { LLVMDisposeErrorMessage(text) }
             throw CodegenError("LLVM pass pipeline failed: \(text.map { String(cString: $0) } ?? "")")
         }
+        FaultingLoads.protect(module)
         phases.mark(.passes)
         defer { phases.mark(.codegen) }
 
