@@ -222,7 +222,9 @@ typedef struct wasmaot_module_desc {
     /* C-ABI entry of each defined function, for embedders calling through libffi: the same as
      * func_code[j] unless the function has several results, which LLVM returns in registers no C
      * struct return matches; then it is `void f(vmctx, PARAMS..., uint64_t *results)` writing
-     * result i to results[i] (i32/f32 in the low bytes). */
+     * result i to results[i] (i32/f32 in the low bytes). A function with a v128 parameter or
+     * result has no C type at all: its entry is `void f(vmctx, const uint64_t *args, uint64_t
+     * *results)`, every value in one slot as above except v128, which takes two (bytes 0-7 first). */
     void *const *func_c_entry;
     /* Where the module's generated code is: every function the compiler emits is in the section
      * WASMAOT_CODE_SECTION, and these are the linker's __start_/__stop_ symbols of it (both NULL
@@ -348,12 +350,13 @@ void wasmaot_embed_prepare_thread(void);
 /* The calling thread's limit for wasmaot_vmctx.stack_limit (after prepare_thread). */
 uintptr_t wasmaot_embed_stack_limit(void);
 /* Calls `code(vmctx, args...)` of that type via libffi under a trap landing pad; several results
- * use the func_c_entry convention. Returns -1 when it returned, else the trap kind. */
+ * or v128 values use the func_c_entry conventions (a v128 is two slots of args/results). Returns
+ * -1 when it returned, else the trap kind. */
 int wasmaot_embed_invoke(void *code, wasmaot_vmctx *vmctx, const char *type, const uint64_t *args,
                          uint64_t *results);
 /* Runs desc->init under a landing pad: -1, or the trap kind. */
 int wasmaot_embed_init(wasmaot_vmctx *vmctx);
-/* A C function of `type` (one result at most) that calls callback(data, args, results): the code
+/* A C function of `type` (one result at most, no v128: NULL otherwise) that calls callback(data, args, results): the code
  * pointer of a host function's wasmaot_funcref. Never freed (host functions live as long as the
  * process in the embeddings we have). */
 typedef void (*wasmaot_host_callback)(void *data, const uint64_t *args, uint64_t *results);

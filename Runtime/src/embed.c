@@ -59,11 +59,28 @@ static int call_with_landing_pad(ffi_cif *cif, void *code, void *ret, void **arg
     return wasmaot_trap_last_kind();
 }
 
+typedef void (*slot_entry)(wasmaot_vmctx *, const uint64_t *, uint64_t *);
+
+/* A function with v128 values: its func_c_entry takes and returns slots (no C type for v128). */
+static int call_slots_with_landing_pad(void *code, wasmaot_vmctx *vmctx, const uint64_t *args, uint64_t *results) {
+    sigjmp_buf jb;
+    sigjmp_buf *prev = wasmaot_trap_set_handler(&jb);
+    if (sigsetjmp(jb, 1) == 0) {
+        ((slot_entry)code)(vmctx, args, results);
+        wasmaot_trap_set_handler(prev);
+        return -1;
+    }
+    wasmaot_trap_set_handler(prev);
+    return wasmaot_trap_last_kind();
+}
+
 int wasmaot_embed_invoke(void *code, wasmaot_vmctx *vmctx, const char *type, const uint64_t *args,
                          uint64_t *results) {
     size_t nparams, nresults;
     const char *rtext;
     split_type(type, &nparams, &rtext, &nresults);
+    if (memchr(type, 'v', nparams) || memchr(rtext, 'v', nresults))
+        return call_slots_with_landing_pad(code, vmctx, args, results);
     size_t nargs = 1 + nparams + (nresults > 1 ? 1 : 0);
     ffi_type **types = calloc(nargs, sizeof *types);
     void **values = calloc(nargs, sizeof *values);
@@ -155,7 +172,7 @@ void *wasmaot_embed_host_function(const char *type, wasmaot_host_callback callba
     size_t nparams, nresults;
     const char *rtext;
     split_type(type, &nparams, &rtext, &nresults);
-    if (nresults > 1 || nparams > 64) return NULL;
+    if (nresults > 1 || nparams > 64 || memchr(type, 'v', nparams) || memchr(rtext, 'v', nresults)) return NULL;
     host_closure *h = calloc(1, sizeof *h);
     h->type = strdup(type);
     h->callback = callback;

@@ -73,10 +73,10 @@ public struct WasmModule: Sendable {
         types[Int(functionTypeIndices[Int(index)])]
     }
 
-    /// Features accepted by the decoder: Wasm 2.0 minus SIMD (SIMD lands in a later issue).
-    public static let features: WasmFeatureSet = [.referenceTypes, .functionReferences, .tailCall, .multiMemory, .memory64, .exceptionHandling]
+    /// Features accepted by the decoder (Wasm 3.0 but GC and threads; relaxed SIMD comes with SIMD).
+    public static let features: WasmFeatureSet = [.referenceTypes, .simd, .functionReferences, .tailCall, .multiMemory, .memory64, .exceptionHandling]
     /// What `--standard 2.0` decodes: Wasm 2.0 (memory indices are zero bytes, no typed references).
-    static let wasm2Features: WasmFeatureSet = [.referenceTypes]
+    static let wasm2Features: WasmFeatureSet = [.referenceTypes, .simd]
 
     /// Decodes and validates everything except function bodies.
     public static func decode(bytes: [UInt8], standard: WasmStandard = .wasm3) throws(CompileError) -> WasmModule {

@@ -150,6 +150,7 @@ struct ModuleValidator {
             case .i64Const: stack.append(.i64)
             case .f32Const: stack.append(.f32)
             case .f64Const: stack.append(.f64)
+            case .v128Const: stack.append(.v128)
             case .binary(.i32Add), .binary(.i32Sub), .binary(.i32Mul):
                 guard extended else { throw CompileError("constant expression required") }
                 try binary(.i32)

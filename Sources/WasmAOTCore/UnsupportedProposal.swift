@@ -35,8 +35,7 @@ public enum UnsupportedProposal {
     /// The proposal a value type belongs to, if wasmaot does not support it.
     public static func feature(of type: ValueType) -> WasmFeatureSet.Feature? {
         switch type {
-        case .i32, .i64, .f32, .f64: return nil
-        case .v128: return .simd
+        case .i32, .i64, .f32, .f64, .v128: return nil
         case .ref(let ref): return feature(of: ref)
         }
     }
@@ -53,7 +52,6 @@ public enum UnsupportedProposal {
     /// of a supported proposal).
     public static func feature(of instruction: Instruction) -> WasmFeatureSet.Feature? {
         switch instruction {
-        case .v128Const, .i8x16Shuffle, .simd, .simdLane, .simdMemLane: return .simd
         case .atomicFence, .memoryAtomicNotify, .memoryAtomicWait32, .memoryAtomicWait64: return .threads
         case .refI31, .i31GetS, .i31GetU, .structNew, .structNewDefault, .structGet, .structGetS, .structGetU,
              .structSet, .arrayNew, .arrayNewDefault, .arrayNewFixed, .arrayGet, .arrayGetS, .arrayGetU, .arraySet,
@@ -100,9 +98,9 @@ public enum UnsupportedProposal {
         }
     }
 
-    /// Loads and stores share their opcode enums with SIMD (`v128Load…`) and threads (`i32AtomicLoad…`).
+    /// Loads and stores share their opcode enums with threads (`i32AtomicLoad…`).
     private static func accessFeature(_ op: String) -> WasmFeatureSet.Feature? {
-        op.hasPrefix("v128") ? .simd : op.contains("Atomic") ? .threads : nil
+        op.contains("Atomic") ? .threads : nil
     }
 
     /// An instruction's name for messages: its case without operands (`v128Const`, `returnCall`).

@@ -14,15 +14,30 @@ public enum Value: Hashable, Sendable {
     case f64(UInt64)
     case funcref(UInt?)
     case externref(UInt?)
+    /// A v128 as two little-endian halves: `lo` holds bytes 0-7 (lane 0 first).
+    case v128(lo: UInt64, hi: UInt64)
 
-    var slot: UInt64 {
+    /// The first 64-bit slot (the only one except for v128).
+    var slot: UInt64 { slots[0] }
+
+    /// The 64-bit slots the value takes at the C boundary: two for a v128, one otherwise.
+    var slots: [UInt64] {
         switch self {
-        case .i32(let v): UInt64(v)
-        case .i64(let v): v
-        case .f32(let v): UInt64(v)
-        case .f64(let v): v
-        case .funcref(let p), .externref(let p): UInt64(p ?? 0)
+        case .i32(let v): [UInt64(v)]
+        case .i64(let v): [v]
+        case .f32(let v): [UInt64(v)]
+        case .f64(let v): [v]
+        case .funcref(let p), .externref(let p): [UInt64(p ?? 0)]
+        case .v128(let lo, let hi): [lo, hi]
         }
+    }
+
+    /// The number of slots a value of type `letter` takes.
+    static func slotCount(_ letter: Character) -> Int { letter == "v" ? 2 : 1 }
+
+    /// Reads the value of type `letter` at `slots[i]` (and `slots[i + 1]` for a v128).
+    static func from(slots: UnsafeBufferPointer<UInt64>, at i: Int, letter: Character) -> Value {
+        letter == "v" ? .v128(lo: slots[i], hi: slots[i + 1]) : from(slot: slots[i], letter: letter)
     }
 
     static func from(slot: UInt64, letter: Character) -> Value {
@@ -32,11 +47,12 @@ public enum Value: Hashable, Sendable {
         case "f": .f32(UInt32(truncatingIfNeeded: slot))
         case "F": .f64(slot)
         case "r": .funcref(slot == 0 ? nil : UInt(slot))
+        case "v": .v128(lo: slot, hi: 0)
         default: .externref(slot == 0 ? nil : UInt(slot))
         }
     }
 
-    /// The type letter of the canonical type text ("iIfFre").
+    /// The type letter of the canonical type text ("iIfFrev").
     public var letter: Character {
         switch self {
         case .i32: "i"
@@ -45,6 +61,7 @@ public enum Value: Hashable, Sendable {
         case .f64: "F"
         case .funcref: "r"
         case .externref: "e"
+        case .v128: "v"
         }
     }
 }
@@ -152,7 +169,7 @@ public final class Engine: @unchecked Sendable {
         let box = HostFunctionBox(type: type, body: body)
         let data = Unmanaged.passRetained(box).toOpaque()
         guard let code = symbols.hostFunction(type, hostCallback, data) else {
-            throw EmbedError("host function type \(type) is not supported (at most one result)")
+            throw EmbedError("host function type \(type) is not supported (at most one result, no v128)")
         }
         let record = UnsafeMutablePointer<wasmaot_funcref>.allocate(capacity: 1)
         // The type's process-wide identity, what call_indirect compares (wasmaot_intern_type).

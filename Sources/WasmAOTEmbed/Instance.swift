@@ -208,21 +208,31 @@ public final class Instance: @unchecked Sendable {
         guard params.count == args.count, zip(params, args).allSatisfy({ $0 == $1.letter }) else {
             throw EmbedError("argument types do not match \(f.type)")
         }
-        if f.cEntry == nil && results.count > 1 {
+        let usesV128 = params.contains("v") || results.contains("v")
+        if f.cEntry == nil && (results.count > 1 || usesV128) {
             // An import re-exported: only its defining instance has the C entry.
-            throw EmbedError("calling a re-exported multi-value import is not supported")
+            throw EmbedError("calling a re-exported import of type \(f.type) is not supported (multi-value or v128)")
         }
-        let code = f.cEntry ?? f.record.pointee.code
-        let slots = args.map(\.slot)
-        var out = [UInt64](repeating: 0, count: max(results.count, 1))
+        guard let code = f.cEntry ?? f.record.pointee.code else {
+            throw EmbedError("function of type \(f.type) has no C entry (not referenced by the module)")
+        }
+        let slots = args.flatMap(\.slots)
+        var out = [UInt64](repeating: 0, count: max(results.reduce(0) { $0 + Value.slotCount($1) }, 1))
         let kind = symbols.invoke(code, f.record.pointee.vmctx, f.type, slots, &out)
         if kind >= 0 { throw Trap(kind: kind) }
-        return results.enumerated().map { Value.from(slot: out[$0.offset], letter: $0.element) }
+        var position = 0
+        return out.withUnsafeBufferPointer { buffer in
+            results.map { letter in
+                defer { position += Value.slotCount(letter) }
+                return Value.from(slots: buffer, at: position, letter: letter)
+            }
+        }
     }
 
     /// Reads an exported global.
     public func global(_ name: String) -> Value? {
         guard case .global(let cell, let type)? = export(name), let letter = type.first(where: { $0 != "m" }) else { return nil }
+        if letter == "v" { return .v128(lo: cell.load(as: UInt64.self), hi: cell.load(fromByteOffset: 8, as: UInt64.self)) }
         return Value.from(slot: cell.load(as: UInt64.self), letter: letter)
     }
 }

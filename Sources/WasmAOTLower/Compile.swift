@@ -49,6 +49,9 @@ extension Lowering {
     public static func compileObjects(_ wasm: WasmModule, profile: CodegenProfile, target: TargetSpec, pic: Bool,
                                       options: LoweringOptions = LoweringOptions(), threads: Int? = nil) throws -> [[UInt8]] {
         let plan = PartitionPlan(wasm, policy: PartitionPlan.Policy(profile: profile))
+        var adjusted = options
+        adjusted.architecture = target.architecture
+        let options = adjusted
         let jobs = plan.partitions.map { PartitionJob(profile: $0.reduced ? profile.forHugeFunctions : profile, cost: $0.cost) }
         do {
             return try Codegen.emitObjects(jobs, target: target, pic: pic, threads: threads) { index, context in

@@ -145,6 +145,9 @@ struct DescriptorEmitter {
         let wasm = m.wasm
         return m.allDefinedFunctions.enumerated().map { j, fn in
             let type = wasm.functionType(ofFunction: UInt32(wasm.importedFunctionCount + j))
+            if (type.parameters + type.results).contains(.v128) {
+                return reachableFromC(j) ? slotEntry(j, fn, type) : ir.nullPtr
+            }
             guard type.results.count > 1, reachableFromC(j) else { return code[j] }
             let params = [ir.ptr] + type.parameters.map { ir.type($0) } + [ir.ptr]
             let wrapper = LLVMAddFunction(ir.module, "wasm_f\(wasm.importedFunctionCount + j)_c", ir.fnType(ir.void, params))!
@@ -159,6 +162,31 @@ struct DescriptorEmitter {
             LLVMBuildRetVoid(ir.builder)
             return wrapper
         }
+    }
+
+    /// `void f(vmctx, const uint64_t *args, uint64_t *results)` for a function with v128 values:
+    /// one 8-byte slot per value (i32/f32 in the low bytes), two for a v128.
+    private func slotEntry(_ j: Int, _ fn: LLVMValueRef, _ type: FunctionType) -> LLVMValueRef {
+        let wasm = m.wasm
+        let wrapper = LLVMAddFunction(ir.module, "wasm_f\(wasm.importedFunctionCount + j)_slots", ir.fnType(ir.void, [ir.ptr, ir.ptr, ir.ptr]))!
+        LLVMSetLinkage(wrapper, LLVMInternalLinkage)
+        LLVMPositionBuilderAtEnd(ir.builder, LLVMAppendBasicBlockInContext(ir.context, wrapper, "entry"))
+        let input = LLVMGetParam(wrapper, 1)!, output = LLVMGetParam(wrapper, 2)!
+        var offset = 0
+        var args = [LLVMGetParam(wrapper, 0)!]
+        for p in type.parameters {
+            args.append(ir.load(ir.type(p), ir.gep(input, offset)))
+            offset += p == .v128 ? 16 : 8
+        }
+        let result = m.callWasm(m.llvmFunctionTypes[Int(wasm.functionTypeIndices[wasm.importedFunctionCount + j])], fn, args)
+        offset = 0
+        for (i, r) in type.results.enumerated() {
+            let v = type.results.count == 1 ? result : LLVMBuildExtractValue(ir.builder, result, UInt32(i), "")!
+            ir.store(v, ir.gep(output, offset))
+            offset += r == .v128 ? 16 : 8
+        }
+        LLVMBuildRetVoid(ir.builder)
+        return wrapper
     }
 
     /// The linker's `__start_`/`__stop_` symbol of the generated-code section: weak (NULL if no

@@ -97,6 +97,11 @@ extension FunctionLowerer {
         case .tableSet(let table): try tableSet(table)
         case .tableGrow(let table): try tableGrow(table)
         case .tableSize(let table): try tableSize(table)
+        case .v128Const(let v): v128Const(v)
+        case .i8x16Shuffle(let mask): try shuffle(mask)
+        case .simd(let op): try simd(op)
+        case .simdLane(let op, let lane): try simdLane(op, lane)
+        case .simdMemLane(let op, let memarg, let lane): try simdMemLane(op, memarg, lane)
         default:
             throw unsupported(instruction)
         }

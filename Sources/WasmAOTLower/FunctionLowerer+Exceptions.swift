@@ -119,8 +119,19 @@ extension FunctionLowerer {
         return id
     }
 
+    /// Payload layout: 8-byte slots after the header, a v128 value taking two (wasmaot_exn_new
+    /// counts slots). Returns each value's byte offset and the slot count.
+    private func payloadLayout(_ types: [ValueType]) -> (offsets: [Int], slots: Int) {
+        var slots = 0
+        let offsets = types.map { t in
+            defer { slots += t == .v128 ? 2 : 1 }
+            return VMContextLayout.exceptionValues + 8 * slots
+        }
+        return (offsets, slots)
+    }
+
     private func payload(_ exn: LLVMValueRef, _ types: [ValueType]) -> [LLVMValueRef] {
-        types.enumerated().map { i, t in ir.load(ir.type(t), ir.gep(exn, VMContextLayout.exceptionValues + 8 * i)) }
+        zip(types, payloadLayout(types).offsets).map { t, offset in ir.load(ir.type(t), ir.gep(exn, offset)) }
     }
 
     private func freeException(_ exn: LLVMValueRef) {
@@ -134,10 +145,11 @@ extension FunctionLowerer {
         let type = try tagType(x)
         let values = try pop(type.parameters)
         if emitting {
-            let exn = ir.call(m.exnNew.1, m.exnNew.0, [tagIdentity(x), ir.c32(values.count)])
+            let layout = payloadLayout(type.parameters)
+            let exn = ir.call(m.exnNew.1, m.exnNew.0, [tagIdentity(x), ir.c32(layout.slots)])
             for (i, v) in values.enumerated() {
                 pinIfException(value(v), type.parameters[i])
-                ir.store(value(v), ir.gep(exn, VMContextLayout.exceptionValues + 8 * i))
+                ir.store(value(v), ir.gep(exn, layout.offsets[i]))
             }
             routeException(exn, to: currentHandler)
         }

@@ -4,21 +4,21 @@ import WasmParser
 import WasmTypes
 
 extension FunctionLowerer {
-    private func requireMemory(_ index: UInt32) throws(CompileError) {
+    func requireMemory(_ index: UInt32) throws(CompileError) {
         guard Int(index) < m.wasm.memories.count else { throw error("unknown memory \(index)") }
     }
 
     private func is64(_ index: UInt32) -> Bool { m.wasm.memories[Int(index)].isMemory64 }
 
     /// The address type of memory `index`: i64 for memory64.
-    private func addressType(_ index: UInt32) -> ValueType { is64(index) ? .i64 : .i32 }
+    func addressType(_ index: UInt32) -> ValueType { is64(index) ? .i64 : .i32 }
 
     /// An address operand widened to the runtime's 64-bit parameters.
     private func wide(_ v: Operand, _ index: UInt32) -> LLVMValueRef {
         is64(index) ? value(v) : LLVMBuildZExt(ir.builder, value(v), ir.i64, "")!
     }
 
-    private func checkAlignment(_ memarg: MemArg, bytes: Int) throws(CompileError) {
+    func checkAlignment(_ memarg: MemArg, bytes: Int) throws(CompileError) {
         // The decoder reads offsets as u64 (memory64); a 32-bit memory's must fit 32 bits.
         if !is64(memarg.memory) && memarg.offset > UInt64(UInt32.max) { throw error("offset out of range") }
         guard memarg.align < 32, (1 << Int(memarg.align)) <= bytes else {
@@ -42,7 +42,7 @@ extension FunctionLowerer {
     /// A 64-bit memory (memory64) cannot be covered by a guard region: its accesses are checked
     /// against the current size, `addr + offset + bytes <= size` computed in 128 bits (no wrap),
     /// and trap "out of bounds memory access" before touching memory.
-    private func address(_ addr: Operand, _ memarg: MemArg, bytes: Int) -> LLVMValueRef {
+    func address(_ addr: Operand, _ memarg: MemArg, bytes: Int) -> LLVMValueRef {
         if is64(memarg.memory) {
             let i128 = LLVMInt128TypeInContext(ir.context)!
             let size = ir.load(ir.i64, ir.gep(memoryObject(memarg.memory), VMContextLayout.memorySize))
@@ -78,7 +78,9 @@ extension FunctionLowerer {
         case .i64Load16U: (result, memType, bytes, signed) = (.i64, ir.i16, 2, false)
         case .i64Load32S: (result, memType, bytes, signed) = (.i64, ir.i32, 4, true)
         case .i64Load32U: (result, memType, bytes, signed) = (.i64, ir.i32, 4, false)
-        default: throw unsupportedAccess(.load(op, memarg: memarg), "\(op)")
+        default:
+            if try v128Load(op, memarg) { return }
+            throw unsupportedAccess(.load(op, memarg: memarg), "\(op)")
         }
         try checkAlignment(memarg, bytes: bytes)
         let addr = try pop(addressType(memarg.memory))
@@ -106,6 +108,7 @@ extension FunctionLowerer {
         case .i64Store8: (operandType, memType, bytes) = (.i64, ir.i8, 1)
         case .i64Store16: (operandType, memType, bytes) = (.i64, ir.i16, 2)
         case .i64Store32: (operandType, memType, bytes) = (.i64, ir.i32, 4)
+        case .v128Store: return try v128Store(memarg)
         default: throw unsupportedAccess(.store(op, memarg: memarg), "\(op)")
         }
         try checkAlignment(memarg, bytes: bytes)

@@ -90,6 +90,10 @@ struct InitEmitter {
             case .i64Const(let v): stack.append(ir.c64(Int(v)))
             case .f32Const(let v): stack.append(ir.cf32(bits: v.bitPattern))
             case .f64Const(let v): stack.append(ir.cf64(bits: v.bitPattern))
+            case .v128Const(let v):
+                func word(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(v.bytes[at + $1]) << (8 * UInt64($1)) } }
+                var words: [LLVMValueRef?] = [ir.c64u(word(0)), ir.c64u(word(8))]
+                stack.append(LLVMConstVector(&words, 2))
             case .refNull: stack.append(ir.nullPtr)
             case .refFunc(let f):
                 if Int(f) < m.wasm.importedFunctionCount {

@@ -14,6 +14,8 @@ public struct LoweringOptions: Sendable {
     /// Called after each function body with (1, number of defined functions): add them up. From
     /// several threads at once when the partitions of a module are lowered in parallel.
     public var progress: (@Sendable (Int, Int) -> Void)? = nil
+    /// The architecture the code is compiled for (compileObjects sets it from its target).
+    public var architecture: Architecture = .host
 
     public init(wasiDefaults: String = "", progress: (@Sendable (Int, Int) -> Void)? = nil) {
         self.wasiDefaults = wasiDefaults
@@ -51,7 +53,7 @@ public enum Lowering {
     private static func lowerFunctions(_ wasm: WasmModule, plan: PartitionPlan?, partition: Int, module llvmModule: LLVMModuleRef,
                               options: LoweringOptions) throws(CompileError) {
         let ir = IR(context: LLVMGetModuleContext(llvmModule), module: llvmModule)
-        let m = ModuleContext(wasm: wasm, ir: ir, plan: plan, partition: partition)
+        let m = ModuleContext(wasm: wasm, ir: ir, plan: plan, partition: partition, architecture: options.architecture)
         let functions = plan.map { $0.partitions[partition].functions } ?? Array(0..<wasm.definedFunctionCount)
         for j in functions {
             let index = UInt32(wasm.importedFunctionCount + j)

@@ -1,4 +1,5 @@
 import CLLVM
+import WasmAOTCodegen
 import WasmAOTCore
 import WasmParser
 import WasmTypes
@@ -14,6 +15,9 @@ final class ModuleContext {
     /// The partition being lowered (nil: the whole module in one LLVM module).
     let plan: PartitionPlan?
     let partition: Int
+    /// The target the code is for (the few instructions lowered per target: SIMD swizzle, relaxed
+    /// SIMD's fused multiply-add).
+    let architecture: Architecture
     /// LLVM functions of the defined functions (index - importedFunctionCount), declared on use.
     private var functions: [LLVMValueRef?]
     private var dataSegments: [LLVMValueRef?]
@@ -63,8 +67,9 @@ final class ModuleContext {
         return g
     }
 
-    init(wasm: WasmModule, ir: IR, plan: PartitionPlan?, partition: Int) {
+    init(wasm: WasmModule, ir: IR, plan: PartitionPlan?, partition: Int, architecture: Architecture) {
         self.wasm = wasm
+        self.architecture = architecture
         self.ir = ir
         self.plan = plan
         self.partition = partition

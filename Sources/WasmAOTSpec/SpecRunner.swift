@@ -109,10 +109,6 @@ public final class SpecRunner {
     }
 
     private func run(path: String, into result: inout SpecFileResult) {
-        if Self.isSIMD(path) {
-            result.skipped = Self.simdSkipReason
-            return
-        }
         let data: [UInt8]
         do {
             data = try ModuleFile.read(path)

@@ -26,7 +26,7 @@ enum SpecValues {
         case .refExtern(let v): return .externref(UInt(v) + 1)
         case .refFunc: throw Unsupported(description: "ref.func arguments are not supported")
         case .refHost: throw Unsupported(description: "ref.host arguments are not supported")
-        case .v128: throw Unsupported(description: "v128 arguments are not supported (no SIMD)")
+        case .v128(let v): return .v128(lo: halves(v.bytes).lo, hi: halves(v.bytes).hi)
         }
     }
 
@@ -46,9 +46,48 @@ enum SpecValues {
         case (.externref(nil), .refNull(.abstract(.externRef)?)): return true
         case (.funcref(let p), .refFunc): return p != nil
         case (.externref(let p?), .refExtern(let v)): return v.map { UInt($0) + 1 == p } ?? true
+        case (.v128(let lo, let hi), .v128(let e)): return halves(e.bytes) == (lo, hi)
+        case (.v128(let lo, let hi), .v128Pattern(let e)): return matches(lo: lo, hi: hi, e)
         case (_, .either(let candidates)): return candidates.contains { matches(actual, $0) }
         default: return false
         }
+    }
+
+    /// Little-endian bytes 0-7 and 8-15.
+    static func halves(_ bytes: [UInt8]) -> (lo: UInt64, hi: UInt64) {
+        var lo: UInt64 = 0, hi: UInt64 = 0
+        for i in (0..<8).reversed() {
+            lo = lo << 8 | UInt64(bytes[i])
+            hi = hi << 8 | UInt64(bytes[8 + i])
+        }
+        return (lo, hi)
+    }
+
+    static func bytes(lo: UInt64, hi: UInt64) -> [UInt8] {
+        (0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? lo : hi) >> (8 * UInt64($0 % 8))) }
+    }
+
+    /// A float-shaped v128 expectation: lanes in `nanLaneMask` hold any arithmetic NaN (the WAST
+    /// parser keeps no difference between nan:canonical and nan:arithmetic lanes), the others
+    /// match bit for bit.
+    static func matches(lo: UInt64, hi: UInt64, _ e: V128Expectation) -> Bool {
+        let actual = bytes(lo: lo, hi: hi)
+        let width = e.shape == .f64x2 ? 8 : 4
+        for lane in 0..<(16 / width) {
+            let range = (lane * width)..<((lane + 1) * width)
+            let a = actual[range].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            if e.nanLaneMask & (1 << UInt8(lane)) != 0 {
+                let quiet: UInt64 = width == 8 ? 0x7ff8_0000_0000_0000 : 0x7fc0_0000
+                if a & quiet != quiet { return false }
+            } else if Array(actual[range]) != Array(e.bytes[range]) {
+                return false
+            }
+        }
+        return true
+    }
+
+    static func describeV128(_ bytes: [UInt8]) -> String {
+        "v128:i8x16 " + bytes.map { String($0) }.joined(separator: " ")
     }
 
     static func describe(_ v: Value) -> String {
@@ -61,6 +100,7 @@ enum SpecValues {
         case .funcref(let p?): return "ref.func@0x\(String(p, radix: 16))"
         case .externref(nil): return "ref.null extern"
         case .externref(let p?): return p > 0 && p <= UInt(UInt32.max) + 1 ? "ref.extern \(p - 1)" : "ref.extern@0x\(String(p, radix: 16))"
+        case .v128(let lo, let hi): return describeV128(bytes(lo: lo, hi: hi))
         }
     }
 
@@ -79,6 +119,8 @@ enum SpecValues {
         case .refFunc(let i): return "ref.func\(i.map { " \($0)" } ?? "")"
         case .refExtern(let v): return "ref.extern\(v.map { " \($0)" } ?? "")"
         case .either(let c): return "(either \(c.map(describe).joined(separator: " ")))"
+        case .v128(let v): return describeV128(v.bytes)
+        case .v128Pattern(let p): return describeV128(p.bytes) + " (NaN lanes mask \(p.nanLaneMask))"
         default: return "\(e)"
         }
     }

@@ -80,10 +80,11 @@ struct Pipeline {
         Timeline.mark("toolchain")
         let total = wasm.definedFunctionCount
         let lowered = Counter()
-        let options = LoweringOptions(wasiDefaults: wasiDefaults) { n, _ in
+        var options = LoweringOptions(wasiDefaults: wasiDefaults) { n, _ in
             let done = lowered.add(n)
             progress.update("compiling (\(profile)): \(done)/\(total) functions")
         }
+        options.architecture = architecture
         var objects: [[UInt8]]
         do {
             let target = try TargetSpec(architecture: architecture, cpu: cpu)
