@@ -84,3 +84,61 @@ struct ScriptLines {
         return nil
     }
 }
+
+extension ScriptLines {
+    /// The float-shaped `v128.const` groups of directive `k` that hold NaN patterns, in text
+    /// order: for each, the lanes written `nan:canonical` and those written `nan:canonical` or
+    /// `nan:arithmetic` (bit i = lane i). WasmKit's WAST parser keeps only the second mask
+    /// (`V128Expectation.nanLaneMask`); the runner needs the first to check canonical lanes.
+    func v128NaNLanes(ofDirective k: Int) -> [(canonical: UInt8, any: UInt8)] {
+        guard k < starts.count else { return [] }
+        let end = k + 1 < starts.count ? starts[k + 1] : bytes.count
+        var atoms: [String] = []
+        var i = starts[k]
+        while i < end {
+            let c = bytes[i]
+            if c == UInt8(ascii: ";") && i + 1 < end && bytes[i + 1] == UInt8(ascii: ";") {
+                while i < end && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+            } else if c == UInt8(ascii: "(") && i + 1 < end && bytes[i + 1] == UInt8(ascii: ";") {
+                var nest = 1
+                i += 2
+                while i < end && nest > 0 {
+                    if bytes[i] == UInt8(ascii: "(") && i + 1 < end && bytes[i + 1] == UInt8(ascii: ";") { nest += 1; i += 2 }
+                    else if bytes[i] == UInt8(ascii: ";") && i + 1 < end && bytes[i + 1] == UInt8(ascii: ")") { nest -= 1; i += 2 }
+                    else { i += 1 }
+                }
+            } else if c == UInt8(ascii: "\"") {
+                i += 1
+                while i < end && bytes[i] != UInt8(ascii: "\"") { if bytes[i] == UInt8(ascii: "\\") { i += 1 }; i += 1 }
+                i += 1
+                atoms.append("\"")
+            } else if c == UInt8(ascii: "(") || c == UInt8(ascii: ")") {
+                atoms.append(c == UInt8(ascii: "(") ? "(" : ")")
+                i += 1
+            } else if c == UInt8(ascii: " ") || c == UInt8(ascii: "\n") || c == UInt8(ascii: "\t") || c == UInt8(ascii: "\r") {
+                i += 1
+            } else {
+                let start = i
+                while i < end, ![UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"),
+                                 UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "\"")].contains(bytes[i]) { i += 1 }
+                atoms.append(String(decoding: bytes[start..<i], as: UTF8.self))
+            }
+        }
+        var groups: [(canonical: UInt8, any: UInt8)] = []
+        var j = 0
+        while j + 1 < atoms.count {
+            defer { j += 1 }
+            guard atoms[j] == "v128.const" else { continue }
+            let count = atoms[j + 1] == "f32x4" ? 4 : atoms[j + 1] == "f64x2" ? 2 : 0
+            guard count > 0, j + 1 + count < atoms.count else { continue }
+            var canonical: UInt8 = 0, any: UInt8 = 0
+            for lane in 0..<count {
+                let atom = atoms[j + 2 + lane]
+                if atom == "nan:canonical" { canonical |= 1 << UInt8(lane) }
+                if atom == "nan:canonical" || atom == "nan:arithmetic" { any |= 1 << UInt8(lane) }
+            }
+            if any != 0 { groups.append((canonical, any)) }
+        }
+        return groups
+    }
+}

@@ -30,6 +30,15 @@ enum SpecValues {
         }
     }
 
+    static func matches(_ actual: Value, _ expected: Expected) -> Bool {
+        switch (actual, expected) {
+        case (_, .value(let e)): return matches(actual, e)
+        case (.v128(let lo, let hi), .v128(let e, let canonical)): return matches(lo: lo, hi: hi, e, canonical: canonical)
+        case (_, .either(let candidates)): return candidates.contains { matches(actual, $0) }
+        default: return false
+        }
+    }
+
     static func matches(_ actual: Value, _ expected: WASTExpectValue) -> Bool {
         switch (actual, expected) {
         case (.i32(let a), .i32(let e)): return a == e
@@ -47,7 +56,7 @@ enum SpecValues {
         case (.funcref(let p), .refFunc): return p != nil
         case (.externref(let p?), .refExtern(let v)): return v.map { UInt($0) + 1 == p } ?? true
         case (.v128(let lo, let hi), .v128(let e)): return halves(e.bytes) == (lo, hi)
-        case (.v128(let lo, let hi), .v128Pattern(let e)): return matches(lo: lo, hi: hi, e)
+        case (.v128(let lo, let hi), .v128Pattern(let e)): return matches(lo: lo, hi: hi, e, canonical: 0)
         case (_, .either(let candidates)): return candidates.contains { matches(actual, $0) }
         default: return false
         }
@@ -67,10 +76,9 @@ enum SpecValues {
         (0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? lo : hi) >> (8 * UInt64($0 % 8))) }
     }
 
-    /// A float-shaped v128 expectation: lanes in `nanLaneMask` hold any arithmetic NaN (the WAST
-    /// parser keeps no difference between nan:canonical and nan:arithmetic lanes), the others
-    /// match bit for bit.
-    static func matches(lo: UInt64, hi: UInt64, _ e: V128Expectation) -> Bool {
+    /// A float-shaped v128 expectation: lanes in `canonical` hold a canonical NaN (either sign),
+    /// the other lanes in `nanLaneMask` any arithmetic NaN, the rest match bit for bit.
+    static func matches(lo: UInt64, hi: UInt64, _ e: V128Expectation, canonical: UInt8) -> Bool {
         let actual = bytes(lo: lo, hi: hi)
         let width = e.shape == .f64x2 ? 8 : 4
         for lane in 0..<(16 / width) {
@@ -78,7 +86,12 @@ enum SpecValues {
             let a = actual[range].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             if e.nanLaneMask & (1 << UInt8(lane)) != 0 {
                 let quiet: UInt64 = width == 8 ? 0x7ff8_0000_0000_0000 : 0x7fc0_0000
-                if a & quiet != quiet { return false }
+                let magnitude: UInt64 = width == 8 ? 0x7fff_ffff_ffff_ffff : 0x7fff_ffff
+                if canonical & (1 << UInt8(lane)) != 0 {
+                    if a & magnitude != quiet { return false }
+                } else if a & quiet != quiet {
+                    return false
+                }
             } else if Array(actual[range]) != Array(e.bytes[range]) {
                 return false
             }
@@ -127,6 +140,16 @@ enum SpecValues {
 
     static func describe(_ values: [Value]) -> String { "[" + values.map(describe).joined(separator: ", ") + "]" }
     static func describe(_ values: [WASTExpectValue]) -> String { "[" + values.map(describe).joined(separator: ", ") + "]" }
+    static func describe(_ values: [Expected]) -> String { "[" + values.map(describe).joined(separator: ", ") + "]" }
+
+    static func describe(_ e: Expected) -> String {
+        switch e {
+        case .value(let v): return describe(v)
+        case .v128(let p, let canonical):
+            return describeV128(p.bytes) + " (\(p.shape == .f64x2 ? "f64x2" : "f32x4") NaN lanes mask \(p.nanLaneMask), canonical \(canonical))"
+        case .either(let c): return "(either \(c.map(describe).joined(separator: " ")))"
+        }
+    }
 
     static func describeF32(_ bits: UInt32) -> String {
         let f = Float(bitPattern: bits)
@@ -141,3 +164,39 @@ enum SpecValues {
 
 // WasmTypes has its own `Value`; this target means the embedding one.
 typealias Value = WasmAOTEmbed.Value
+
+/// An expected result: the WAST parser's, with the lanes of v128 NaN patterns that must hold a
+/// canonical NaN (which the parser does not keep apart from arithmetic ones).
+indirect enum Expected {
+    case value(WASTExpectValue)
+    case v128(V128Expectation, canonicalLanes: UInt8)
+    case either([Expected])
+
+    /// Pairs each v128 pattern with NaN lanes, in text order (`either` candidates included), with
+    /// the masks `nanLanes` found in the directive's text; nil if they do not line up.
+    static func convert(_ values: [WASTExpectValue], nanLanes: () -> [(canonical: UInt8, any: UInt8)]) -> [Expected]? {
+        func hasPattern(_ v: WASTExpectValue) -> Bool {
+            switch v {
+            case .v128Pattern(let p): return p.nanLaneMask != 0
+            case .either(let c): return c.contains(where: hasPattern)
+            default: return false
+            }
+        }
+        guard values.contains(where: hasPattern) else { return values.map { .value($0) } }
+        let groups = nanLanes()
+        var next = 0
+        var consistent = true
+        func convert(_ v: WASTExpectValue) -> Expected {
+            switch v {
+            case .v128Pattern(let p) where p.nanLaneMask != 0:
+                guard next < groups.count, groups[next].any == p.nanLaneMask else { consistent = false; return .value(v) }
+                defer { next += 1 }
+                return .v128(p, canonicalLanes: groups[next].canonical)
+            case .either(let c): return .either(c.map(convert))
+            default: return .value(v)
+            }
+        }
+        let converted = values.map(convert)
+        return consistent && next == groups.count ? converted : nil
+    }
+}

@@ -24,6 +24,7 @@ enum FuzzArguments {
         case "f": .f32(f32[k % 5])
         case "F": .f64(f64[k % 5])
         case "r": .funcref(nil)
+        case "v": .v128(lo: i64[k % 5], hi: f64[k % 5])
         default: .externref(nil)
         }
     }
@@ -36,6 +37,7 @@ enum FuzzArguments {
         case .f64(let x): "f64:" + hex(x, 16)
         case .funcref(let p): "funcref:" + (p == nil ? "null" : "nonnull")
         case .externref(let p): "externref:" + (p == nil ? "null" : "nonnull")
+        case .v128(let lo, let hi): "v128:" + hex(hi, 16) + hex(lo, 16)
         }
     }
 

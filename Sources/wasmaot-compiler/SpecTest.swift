@@ -12,8 +12,8 @@ struct SpecTest: ParsableCommand {
         usage: "wasmaot spec-test [<options>] <files> ...",
         discussion: """
             Every command of a script (module, register, invoke, get and each
-            assertion) counts as one passed or failed unit. SIMD scripts (simd_*.wast)
-            are skipped. Exit status 1 if anything failed.
+            assertion) counts as one passed or failed unit. Exit status 1 if anything
+            failed.
 
             Examples:
               wasmaot spec-test ../shared/corpora/spec/wasm-3.0/global.wast
@@ -33,6 +33,13 @@ struct SpecTest: ParsableCommand {
 
     @Option(name: .customShort("O", allowingJoined: true), help: ArgumentHelp("Optimization level 0-3.", valueName: "N"))
     var optLevel: Int = 1
+
+    @Option(name: .customLong("tier"), help: ArgumentHelp(
+        "baseline: compile with the baseline tier's pipeline instead of -O<n>; optimized (default): -O<n>.",
+        valueName: "baseline|optimized"))
+    var tier: Tier = .optimized
+
+    var profile: CodegenProfile { tier == .baseline ? .baseline : .level(OptLevel(rawValue: optLevel)!) }
 
     @Option(name: .long, help: ArgumentHelp("Modules compiled in parallel (default: the CPU count).", valueName: "N"))
     var jobs: Int?
@@ -88,7 +95,7 @@ struct SpecTest: ParsableCommand {
         } else {
             let runner: SpecRunner
             do {
-                runner = try SpecRunner(engine: try Engine(standard: WasmStandard(rawValue: standard)!), profile: .level(OptLevel(rawValue: optLevel)!), jobs: jobCount, verbose: verbose)
+                runner = try SpecRunner(engine: try Engine(standard: WasmStandard(rawValue: standard)!), profile: profile, jobs: jobCount, verbose: verbose)
             } catch {
                 fail("cannot start the spec runner: \(error)")
             }
@@ -119,7 +126,7 @@ struct SpecTest: ParsableCommand {
         let name = (file as NSString).lastPathComponent
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        var args = ["spec-test", file, "-O", "\(optLevel)", "--jobs", "\(jobCount)", "--standard", standard, "--trace", "--no-isolate"]
+        var args = ["spec-test", file, "-O", "\(optLevel)", "--tier", tier.rawValue, "--jobs", "\(jobCount)", "--standard", standard, "--trace", "--no-isolate"]
         if verbose { args.append("--verbose") }
         if timing { args.append("--timing") }
         process.arguments = args
