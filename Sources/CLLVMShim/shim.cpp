@@ -4,6 +4,8 @@
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/TargetRegistry.h>
 #include <llvm/Support/CommandLine.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
@@ -95,4 +97,17 @@ extern "C" int wasmaot_lld_link(const char *const *args, int count, char **messa
     std::string text = out + err;
     if (result.retCode != 0 || !text.empty()) *messages = copy(text);
     return result.retCode == 0 ? 0 : (result.retCode > 0 ? result.retCode : 1);
+}
+
+int wasmaot_target_has_feature(LLVMTargetMachineRef machine, const char *feature) {
+    const MCSubtargetInfo *info = reinterpret_cast<TargetMachine *>(machine)->getMCSubtargetInfo();
+    return info && info->checkFeatures(std::string("+") + feature) ? 1 : 0;
+}
+
+int wasmaot_cpu_is_valid(const char *triple, const char *cpu) {
+    std::string error;
+    const Target *target = TargetRegistry::lookupTarget(triple, error);
+    if (!target) return 0;
+    std::unique_ptr<MCSubtargetInfo> info(target->createMCSubtargetInfo(triple, "", ""));
+    return info && info->isCPUStringValid(cpu) ? 1 : 0;
 }

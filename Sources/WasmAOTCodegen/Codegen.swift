@@ -259,3 +259,14 @@ private final class WorkQueue: @unchecked Sendable {
         }
     }
 }
+
+extension TargetSpec {
+    /// Whether code for this target may use LLVM target feature `feature` ("ssse3", "avx2", …):
+    /// what its CPU implies plus its feature string.
+    public func hasFeature(_ feature: String) -> Bool {
+        LLVMBackend.initialize()
+        guard let machine = try? Codegen.makeMachine(self, profile: .level(.o0), pic: false) else { return false }
+        defer { LLVMDisposeTargetMachine(machine) }
+        return wasmaot_target_has_feature(machine, feature) != 0
+    }
+}

@@ -1,4 +1,5 @@
 import CLLVM
+import CLLVMShim
 import Foundation
 
 /// Architectures wasmaot emits code for. Everything target-specific (triple, baseline CPU, the
@@ -87,6 +88,10 @@ public struct TargetSpec: Sendable, CustomStringConvertible {
             cpu = String(cString: LLVMGetHostCPUName())
             features = String(cString: LLVMGetHostCPUFeatures())
         case .named(let name):
+            LLVMBackend.initialize()
+            guard wasmaot_cpu_is_valid(architecture.triple, name) != 0 else {
+                throw CodegenError("unknown CPU '\(name)' for \(architecture.rawValue) (LLVM's names, e.g. \(architecture == .x86_64 ? "x86-64-v3, skylake, znver3" : "neoverse-n1, cortex-a72, apple-m1"))")
+            }
             cpu = name
             features = ""
         }

@@ -90,9 +90,13 @@ public final class Engine: @unchecked Sendable {
     private let lock = NSLock()
     /// The core spec edition modules are validated against (`compile(_ bytes:)`).
     public let standard: WasmStandard
+    /// The CPU modules are compiled for: this machine's (default), or e.g. `.baseline` to run the
+    /// code `wasmaot compile` makes by default (x86-64-v2), or a named CPU this machine can run.
+    public let cpu: CPUChoice
 
-    public init(standard: WasmStandard = .wasm3) throws(EmbedError) {
+    public init(standard: WasmStandard = .wasm3, cpu: CPUChoice = .native) throws(EmbedError) {
         self.standard = standard
+        self.cpu = cpu
         let archive: RuntimeArchive
         do {
             archive = try RuntimeArchive.locate(gnuTriple: Architecture.host.gnuTriple)
@@ -131,7 +135,7 @@ public final class Engine: @unchecked Sendable {
         let objects: [[UInt8]]
         do {
             // Serial per module: embedders (the spec runner) compile many small modules at once.
-            objects = try Lowering.compileObjects(wasm, profile: profile, target: try TargetSpec(architecture: .host, cpu: .native),
+            objects = try Lowering.compileObjects(wasm, profile: profile, target: try TargetSpec(architecture: .host, cpu: cpu),
                                                   pic: true, threads: 1)
         } catch let error as CompileError {
             throw EmbedError(error.description)

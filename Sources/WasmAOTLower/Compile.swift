@@ -50,7 +50,7 @@ extension Lowering {
                                       options: LoweringOptions = LoweringOptions(), threads: Int? = nil) throws -> [[UInt8]] {
         let plan = PartitionPlan(wasm, policy: PartitionPlan.Policy(profile: profile))
         var adjusted = options
-        adjusted.architecture = target.architecture
+        adjusted.target = TargetTraits(target)
         let options = adjusted
         let jobs = plan.partitions.map { PartitionJob(profile: $0.reduced ? profile.forHugeFunctions : profile, cost: $0.cost) }
         do {

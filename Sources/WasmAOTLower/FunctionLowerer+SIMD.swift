@@ -223,6 +223,16 @@ extension FunctionLowerer {
     private func swizzle() throws(CompileError) {
         try binary(.i8x16) { x, s in
             switch m.architecture {
+            case .x86_64 where !m.target.hasPshufb:
+                // SSE2 only (`--cpu x86-64`): lane by lane, x[s[i] & 15] or 0 when s[i] ≥ 16.
+                var result = LLVMConstNull(vector(.i8x16))!
+                for i in 0..<16 {
+                    let index = LLVMBuildExtractElement(b, s, ir.c32(i), "")!
+                    let lane = LLVMBuildExtractElement(b, x, LLVMBuildAnd(b, index, LLVMConstInt(ir.i8, 15, 0), ""), "")!
+                    let inRange = LLVMBuildICmp(b, LLVMIntULT, index, LLVMConstInt(ir.i8, 16, 0), "")!
+                    result = LLVMBuildInsertElement(b, result, LLVMBuildSelect(b, inRange, lane, LLVMConstInt(ir.i8, 0, 0), ""), ir.c32(i), "")!
+                }
+                return result
             case .x86_64:
                 // pshufb zeroes a lane whose index has bit 7 set and uses the low 4 bits
                 // otherwise: saturating + 0x70 keeps 0-15 below 0x80 and sends 16-255 above.

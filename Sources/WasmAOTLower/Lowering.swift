@@ -14,12 +14,29 @@ public struct LoweringOptions: Sendable {
     /// Called after each function body with (1, number of defined functions): add them up. From
     /// several threads at once when the partitions of a module are lowered in parallel.
     public var progress: (@Sendable (Int, Int) -> Void)? = nil
-    /// The architecture the code is compiled for (compileObjects sets it from its target).
-    public var architecture: Architecture = .host
+    /// What the code is compiled for (compileObjects sets it from its target).
+    public var target = TargetTraits()
 
     public init(wasiDefaults: String = "", progress: (@Sendable (Int, Int) -> Void)? = nil) {
         self.wasiDefaults = wasiDefaults
         self.progress = progress
+    }
+}
+
+/// The little the lowering needs to know of the target: the few instructions lowered per target
+/// (SIMD swizzle, relaxed SIMD's multiply-add).
+public struct TargetTraits: Sendable {
+    public var architecture: Architecture
+    /// x86-64 with SSSE3's `pshufb` (x86-64-v2 and later; a plain `--cpu x86-64` has only SSE2).
+    public var hasPshufb: Bool
+
+    public init(architecture: Architecture = .host, hasPshufb: Bool = true) {
+        self.architecture = architecture
+        self.hasPshufb = architecture == .x86_64 && hasPshufb
+    }
+
+    public init(_ target: TargetSpec) {
+        self.init(architecture: target.architecture, hasPshufb: target.architecture == .x86_64 && target.hasFeature("ssse3"))
     }
 }
 
@@ -53,7 +70,7 @@ public enum Lowering {
     private static func lowerFunctions(_ wasm: WasmModule, plan: PartitionPlan?, partition: Int, module llvmModule: LLVMModuleRef,
                               options: LoweringOptions) throws(CompileError) {
         let ir = IR(context: LLVMGetModuleContext(llvmModule), module: llvmModule)
-        let m = ModuleContext(wasm: wasm, ir: ir, plan: plan, partition: partition, architecture: options.architecture)
+        let m = ModuleContext(wasm: wasm, ir: ir, plan: plan, partition: partition, target: options.target)
         let functions = plan.map { $0.partitions[partition].functions } ?? Array(0..<wasm.definedFunctionCount)
         for j in functions {
             let index = UInt32(wasm.importedFunctionCount + j)

@@ -17,7 +17,8 @@ final class ModuleContext {
     let partition: Int
     /// The target the code is for (the few instructions lowered per target: SIMD swizzle, relaxed
     /// SIMD's fused multiply-add).
-    let architecture: Architecture
+    let target: TargetTraits
+    var architecture: Architecture { target.architecture }
     /// LLVM functions of the defined functions (index - importedFunctionCount), declared on use.
     private var functions: [LLVMValueRef?]
     private var dataSegments: [LLVMValueRef?]
@@ -67,9 +68,9 @@ final class ModuleContext {
         return g
     }
 
-    init(wasm: WasmModule, ir: IR, plan: PartitionPlan?, partition: Int, architecture: Architecture) {
+    init(wasm: WasmModule, ir: IR, plan: PartitionPlan?, partition: Int, target: TargetTraits) {
         self.wasm = wasm
-        self.architecture = architecture
+        self.target = target
         self.ir = ir
         self.plan = plan
         self.partition = partition

@@ -84,10 +84,10 @@ struct Pipeline {
             let done = lowered.add(n)
             progress.update("compiling (\(profile)): \(done)/\(total) functions")
         }
-        options.architecture = architecture
         var objects: [[UInt8]]
         do {
             let target = try TargetSpec(architecture: architecture, cpu: cpu)
+            options.target = TargetTraits(target)
             if emit == .exe {
                 objects = try Lowering.compileObjects(wasm, profile: profile, target: target, pic: false, options: options)
             } else {

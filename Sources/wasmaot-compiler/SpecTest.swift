@@ -39,6 +39,11 @@ struct SpecTest: ParsableCommand {
         valueName: "baseline|optimized"))
     var tier: Tier = .optimized
 
+    @Option(name: .customLong("cpu"), help: ArgumentHelp(
+        "CPU to compile for: native (default), baseline (what `wasmaot compile` assumes: x86-64-v2, generic armv8-a) or an LLVM CPU name this machine can run.",
+        valueName: "cpu"))
+    var cpu: String = "native"
+
     var profile: CodegenProfile { tier == .baseline ? .baseline : .level(OptLevel(rawValue: optLevel)!) }
 
     @Option(name: .long, help: ArgumentHelp("Modules compiled in parallel (default: the CPU count).", valueName: "N"))
@@ -95,7 +100,7 @@ struct SpecTest: ParsableCommand {
         } else {
             let runner: SpecRunner
             do {
-                runner = try SpecRunner(engine: try Engine(standard: WasmStandard(rawValue: standard)!), profile: profile, jobs: jobCount, verbose: verbose)
+                runner = try SpecRunner(engine: try Engine(standard: WasmStandard(rawValue: standard)!, cpu: CPUChoice(cpu)), profile: profile, jobs: jobCount, verbose: verbose)
             } catch {
                 fail("cannot start the spec runner: \(error)")
             }
@@ -126,7 +131,7 @@ struct SpecTest: ParsableCommand {
         let name = (file as NSString).lastPathComponent
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        var args = ["spec-test", file, "-O", "\(optLevel)", "--tier", tier.rawValue, "--jobs", "\(jobCount)", "--standard", standard, "--trace", "--no-isolate"]
+        var args = ["spec-test", file, "-O", "\(optLevel)", "--tier", tier.rawValue, "--cpu", cpu, "--jobs", "\(jobCount)", "--standard", standard, "--trace", "--no-isolate"]
         if verbose { args.append("--verbose") }
         if timing { args.append("--timing") }
         process.arguments = args

@@ -303,6 +303,35 @@ final class Aarch64Tests: XCTestCase {
         return problems
     }
 
+    // MARK: SIMD
+
+    /// The 2.0 SIMD spec scripts' commands as aarch64 executables (NEON) under qemu, at -O2 and at
+    /// the baseline tier (SIMDTests.specScriptsAsExecutables).
+    func testSIMDSpecScriptsUnderQemu() throws {
+        let c = try cross()
+        for compile in ["-O2 --target aarch64", "--tier baseline --target aarch64"] {
+            let total = try SIMDTests.specScriptsAsExecutables(compile, qemu: c.qemu)
+            print("aarch64 SIMD spec scripts as executables (\(compile)): \(total)")
+        }
+    }
+
+    /// The auto-vectorized C program (clang -O3 -msimd128) prints what its native build prints.
+    func testAutoVectorizedCProgramUnderQemu() throws {
+        let c = try cross()
+        let dir = try makeTempDir("arm-simd-c")
+        let built = try SIMDTests.buildVectorized(in: dir)
+        let native = try Proc.run(built.native.path)
+        XCTAssertEqual(native.status, 0, native.summary)
+        for opt in ["-O2", "--tier=baseline"] {
+            let exe = dir.appendingPathComponent("simd-arm\(opt)")
+            try WasmAOT.compile(built.wasm, to: exe, [opt, "--target", "aarch64"])
+            XCTAssertEqual(Self.elfMachine(exe.path), Self.emAArch64)
+            let r = try Proc.run(c.qemu, [exe.path], environment: [:], timeout: 300)
+            XCTAssertEqual(r.status, 0, "\(opt): \(r.summary)")
+            XCTAssertEqual(r.stdoutText, native.stdoutText, "\(opt): output differs from the native build")
+        }
+    }
+
     // MARK: the project's own tests, retargeted
 
     /// TrapTests, SemanticsTests (memory growth, numerics, control flow, tables) and the exit

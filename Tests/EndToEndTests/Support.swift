@@ -285,7 +285,8 @@ extension XCTestCase {
         try write(try wat2wasm(source), to: dir, as: name)
     }
 
-    /// Compiles `source` (WAT) to an executable in a temp dir and runs it with `args` and an
+    /// Compiles `source` (WAT) to an executable in a temp dir (`opt`: compile arguments, separated
+    /// by spaces) and runs it with `args` and an
     /// empty environment — for `E2ETarget.architecture` (the host unless WASMAOT_E2E_TARGET says
     /// otherwise; a foreign target runs under qemu-user).
     /// `legacyText`: the source uses the legacy exception instructions (try/catch/delegate/rethrow),
@@ -303,7 +304,7 @@ extension XCTestCase {
             wasm = try watFile(source, in: dir)
         }
         let exe = dir.appendingPathComponent("module")
-        try WasmAOT.compile(wasm, to: exe, [opt] + E2ETarget.compileArguments)
+        try WasmAOT.compile(wasm, to: exe, opt.split(separator: " ").map(String.init) + E2ETarget.compileArguments)
         return try E2ETarget.run(exe.path, args, environment: [:], timeout: E2ETarget.isForeign ? 60 : 20)
     }
 }

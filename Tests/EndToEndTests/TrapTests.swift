@@ -124,6 +124,73 @@ final class TrapTests: XCTestCase {
         XCTAssertTrue(r.stderrText.contains("wasm trap: \(Self.oob)"), r.stderrText)
     }
 
+    // MARK: SIMD
+
+    /// v128 accesses trap like scalar ones: 16-byte loads and stores at and across the end, the
+    /// extending, splat, zero-extending and lane forms, an offset past 4 GiB, and loads whose
+    /// value is discarded (dropped, not selected, and-ed with zero, left before `unreachable`).
+    func testV128AccessesOutOfBounds() throws {
+        let levels = ["-O0", "-O2", "-O3", "--tier=baseline"]
+        let zero = "(v128.const i64x2 0 0)"
+        let cases = [
+            "(drop (v128.load (i32.const 65521)))",
+            "(drop (v128.load (i32.const 65536)))",
+            "(v128.store (i32.const 65530) (v128.const i64x2 1 2))",
+            "(drop (v128.load8x8_s (i32.const 65529)))",
+            "(drop (v128.load16x4_u offset=65529 (i32.const 0)))",
+            "(drop (v128.load32x2_s (i32.const -1)))",
+            "(drop (v128.load8_splat (i32.const 65536)))",
+            "(drop (v128.load16_splat (i32.const 65535)))",
+            "(drop (v128.load32_splat (i32.const 65533)))",
+            "(drop (v128.load64_splat (i32.const 65529)))",
+            "(drop (v128.load32_zero (i32.const 65533)))",
+            "(drop (v128.load64_zero (i32.const 65529)))",
+            "(drop (v128.load8_lane 0 (i32.const 65536) \(zero)))",
+            "(drop (v128.load64_lane 1 (i32.const 65529) \(zero)))",
+            "(v128.store8_lane 15 (i32.const 65536) \(zero))",
+            "(v128.store32_lane 3 (i32.const 65533) \(zero))",
+            "(drop (v128.load offset=4294967295 (i32.const 1)))",
+            "(drop (select \(zero) (v128.load (i32.const 65536)) (i32.const 1)))",
+            "(drop (v128.and (v128.load (i32.const 65521)) \(zero)))",
+            "(drop (i8x16.bitmask (i8x16.ne (v128.load (i32.const 65530)) (v128.load (i32.const 65530)))))",
+            "(v128.load (i32.const 65536)) (unreachable)",
+        ]
+        for body in cases { try assertTrap(body, Self.oob, levels: levels) }
+    }
+
+    /// No target feature may turn a trapping access into a fault-suppressing one (issue 31 item 4):
+    /// with this machine's widest vectors (AVX-512 has masked loads that do not fault on masked-off
+    /// lanes), a loop whose `select` never takes the loaded value must still trap when the load
+    /// leaves memory — scalar and v128 loads, at -O2 and -O3.
+    func testDiscardedLoadsTrapWithTheWidestVectors() throws {
+        guard !E2ETarget.isForeign else { throw XCTSkip("--cpu native needs the host target") }
+        let levels = ["-O2 --cpu=native", "-O3 --cpu=native"]
+        let loops = """
+            (func $scalar (param $p i32) (param $n i32) (param $c i32) (result i32) (local $i i32) (local $s i32)
+              (loop $l
+                (local.set $s (i32.add (local.get $s)
+                  (select (i32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 0)
+                          (i32.and (local.get $i) (local.get $c)))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+              (local.get $s))
+            (func $vector (param $p i32) (param $n i32) (param $c i32) (result v128) (local $i i32) (local $s v128)
+              (loop $l
+                (local.set $s (i32x4.add (local.get $s)
+                  (select (v128.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 4)))) (v128.const i64x2 0 0)
+                          (i32.and (local.get $i) (local.get $c)))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+              (local.get $s))
+            """
+        // $c = 0 (an opaque zero read from memory): the loaded values are never selected.
+        let c = "(i32.load8_u (i32.const 100))"
+        try assertTrap("(drop (call $scalar (i32.const 65280) (i32.const 1024) \(c)))", Self.oob, extra: loops, levels: levels)
+        try assertTrap("(drop (call $vector (i32.const 64512) (i32.const 1024) \(c)))", Self.oob, extra: loops, levels: levels)
+        try assertTrap("(drop (select (i32.const 1) (i32.load (i32.const 65536)) (i32.const 1)))", Self.oob, levels: levels)
+        try assertTrap("(drop (select (v128.const i64x2 0 0) (v128.load (i32.const 65528)) \(c)))", Self.oob, levels: levels)
+    }
+
     // MARK: integer arithmetic
 
     func testDivisionByZero() throws {

@@ -25,6 +25,14 @@ int wasmaot_emit_object(LLVMTargetMachineRef machine, LLVMModuleRef module, int 
 /// crash it recovered from): callers then use an external linker.
 int wasmaot_lld_link(const char *const *args, int count, char **messages);
 
+/// 1 if code for `machine` (its CPU and feature string) may use the target feature `feature`
+/// (LLVM's name without the sign, e.g. "ssse3"), else 0. LLVM's C API cannot ask that.
+int wasmaot_target_has_feature(LLVMTargetMachineRef machine, const char *feature);
+
+/// 1 if LLVM knows `cpu` for `triple` (the target must be initialized), else 0. A target machine
+/// made for an unknown CPU name warns and then aborts the process in code generation.
+int wasmaot_cpu_is_valid(const char *triple, const char *cpu);
+
 #ifdef __cplusplus
 }
 #endif
