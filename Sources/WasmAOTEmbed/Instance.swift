@@ -45,6 +45,10 @@ public enum Extern: @unchecked Sendable {
 public final class Instance: @unchecked Sendable {
     public let module: Module
     let vmctx: UnsafeMutablePointer<wasmaot_vmctx>
+    /// The C entries of imported functions, by import index, when the provider had one (another
+    /// instance's export, a host function): re-exported, they are called through it (several
+    /// results and v128 values have no plain C signature).
+    private var importedCEntries: [UInt32: UnsafeMutableRawPointer] = [:]
     var symbols: RuntimeSymbols { module.engine.symbols }
     var desc: wasmaot_module_desc { module.desc.pointee }
 
@@ -90,6 +94,7 @@ public final class Instance: @unchecked Sendable {
             case (Int(WASMAOT_EXTERN_FUNC), .function(let f)):
                 guard f.type == type else { throw EmbedError("incompatible import type for \(moduleName).\(name)") }
                 slot(d.imported_funcs_offset + 8 * imp.index, UnsafeMutablePointer<wasmaot_funcref>?.self).pointee = f.record
+                importedCEntries[imp.index] = f.cEntry
             case (Int(WASMAOT_EXTERN_TABLE), .table(let t, let elementType)):
                 // Table element types are invariant: equal canonical texts.
                 guard elementType == type, limitsMatch(UInt64(t.pointee.size), t.pointee.max == UInt32.max ? nil : UInt64(t.pointee.max), imp.min, imp.max) else {
@@ -187,7 +192,7 @@ public final class Instance: @unchecked Sendable {
         let type = String(cString: d.funcs[Int(index)].type)
         if index < d.num_imported_funcs {
             let record = slot(d.imported_funcs_offset + 8 * index, UnsafeMutablePointer<wasmaot_funcref>.self).pointee
-            return Function(record: record, type: type, cEntry: nil)
+            return Function(record: record, type: type, cEntry: importedCEntries[index])
         }
         let j = Int(index - d.num_imported_funcs)
         let record = slot(d.funcrefs_offset + UInt32(MemoryLayout<wasmaot_funcref>.stride * j), wasmaot_funcref.self)
@@ -210,8 +215,8 @@ public final class Instance: @unchecked Sendable {
         }
         let usesV128 = params.contains("v") || results.contains("v")
         if f.cEntry == nil && (results.count > 1 || usesV128) {
-            // An import re-exported: only its defining instance has the C entry.
-            throw EmbedError("calling a re-exported import of type \(f.type) is not supported (multi-value or v128)")
+            // An import the runtime bound (WASI) re-exported: it has no C entry.
+            throw EmbedError("calling a re-exported runtime import of type \(f.type) is not supported (multi-value or v128)")
         }
         guard let code = f.cEntry ?? f.record.pointee.code else {
             throw EmbedError("function of type \(f.type) has no C entry (not referenced by the module)")

@@ -524,14 +524,10 @@ extension FunctionLowerer {
         case .f64x2Pmin: try binary(.f64x2) { x, y in LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, y, x, ""), y, x, "")! }
         case .f64x2Pmax: try binary(.f64x2) { x, y in LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x, y, ""), y, x, "")! }
 
-        case .i32x4TruncSatF32X4S, .i32x4RelaxedTruncF32X4S:
-            try unary(.f32x4) { call("llvm.fptosi.sat", [vector(.i32x4), vector(.f32x4)], [$0]) }
-        case .i32x4TruncSatF32X4U, .i32x4RelaxedTruncF32X4U:
-            try unary(.f32x4) { call("llvm.fptoui.sat", [vector(.i32x4), vector(.f32x4)], [$0]) }
-        case .i32x4TruncSatF64X2SZero, .i32x4RelaxedTruncF64X2SZero:
-            try unary(.f64x2) { shuffle(call("llvm.fptosi.sat", [vector(ir.i32, 2), vector(.f64x2)], [$0]), LLVMConstNull(vector(ir.i32, 2)), [0, 1, 2, 3]) }
-        case .i32x4TruncSatF64X2UZero, .i32x4RelaxedTruncF64X2UZero:
-            try unary(.f64x2) { shuffle(call("llvm.fptoui.sat", [vector(ir.i32, 2), vector(.f64x2)], [$0]), LLVMConstNull(vector(ir.i32, 2)), [0, 1, 2, 3]) }
+        case .i32x4TruncSatF32X4S, .i32x4RelaxedTruncF32X4S: try unary(.f32x4) { truncSat($0, .f32x4, signed: true) }
+        case .i32x4TruncSatF32X4U, .i32x4RelaxedTruncF32X4U: try unary(.f32x4) { truncSat($0, .f32x4, signed: false) }
+        case .i32x4TruncSatF64X2SZero, .i32x4RelaxedTruncF64X2SZero: try unary(.f64x2) { truncSat($0, .f64x2, signed: true) }
+        case .i32x4TruncSatF64X2UZero, .i32x4RelaxedTruncF64X2UZero: try unary(.f64x2) { truncSat($0, .f64x2, signed: false) }
         case .f32x4ConvertI32X4S: try unary(.i32x4) { LLVMBuildSIToFP(b, $0, vector(.f32x4), "")! }
         case .f32x4ConvertI32X4U: try unary(.i32x4) { LLVMBuildUIToFP(b, $0, vector(.f32x4), "")! }
         case .f64x2ConvertLowI32X4S: try unary(.i32x4) { LLVMBuildSIToFP(b, part($0, 0, 2), vector(.f64x2), "")! }
@@ -553,6 +549,44 @@ extension FunctionLowerer {
                 return LLVMBuildAdd(b, quads, LLVMBuildBitCast(b, c, vector(.i32x4), ""), "")!
             }
         }
+    }
+
+    /// i32x4.trunc_sat_f32x4_s/u and trunc_sat_f64x2_s/u_zero: NaN → 0, out-of-range lanes
+    /// saturate. aarch64's fcvtzs/fcvtzu do exactly that (what llvm.fpto*i.sat selects there); on
+    /// x86-64 LLVM scalarizes the saturating conversions (a cvttss2si and two compares per
+    /// lane), so there it is cvttps2dq/cvttpd2dq (SSE2: 0x80000000 for NaN and out-of-range
+    /// lanes, the right answer for every negative overflow) with the other cases patched by compares.
+    private func truncSat(_ x: LLVMValueRef, _ s: LaneShape, signed: Bool) -> LLVMValueRef {
+        let i32x4 = vector(.i32x4)
+        let lanes = s.count
+        // f64x2 → u32: two scalar conversions are as short as the vector sequence.
+        guard m.architecture == .x86_64, signed || lanes == 4 else {
+            let r = call(signed ? "llvm.fptosi.sat" : "llvm.fptoui.sat", [vector(ir.i32, lanes), vector(s)], [x])
+            return lanes == 4 ? r : shuffle(r, LLVMConstNull(vector(ir.i32, 2)), [0, 1, 2, 3])
+        }
+        let element = laneType(s)
+        func real(_ v: Double) -> LLVMValueRef { constVector(Array(repeating: LLVMConstReal(element, v), count: lanes)) }
+        func int(_ v: UInt32) -> LLVMValueRef { constVector(Array(repeating: LLVMConstInt(ir.i32, UInt64(v), 0), count: 4)) }
+        func compare(_ p: LLVMRealPredicate, _ a: LLVMValueRef, _ c: Double) -> LLVMValueRef { LLVMBuildFCmp(b, p, a, real(c), "")! }
+        /// A lane mask of the f64 lanes widened to the four i32 lanes (upper two: `upper`).
+        func mask(_ m: LLVMValueRef, upper: Bool) -> LLVMValueRef {
+            guard lanes == 2 else { return m }
+            let fill = upper ? LLVMConstAllOnes(vector(ir.i1, 2))! : LLVMConstNull(vector(ir.i1, 2))!
+            return shuffle(m, fill, [0, 1, 2, 3])
+        }
+        let convert = { (v: LLVMValueRef) -> LLVMValueRef in
+            self.call(lanes == 4 ? "llvm.x86.sse2.cvttps2dq" : "llvm.x86.sse2.cvttpd2dq", [], [v])
+        }
+        if signed {
+            let clean = LLVMBuildSelect(b, compare(LLVMRealORD, x, 0), x, real(0), "")!  // NaN → 0
+            let r = convert(clean)
+            return LLVMBuildSelect(b, mask(compare(LLVMRealOGE, clean, 2147483648.0), upper: false), int(0x7FFF_FFFF), r, "")!
+        }
+        let clean = LLVMBuildSelect(b, compare(LLVMRealOGT, x, 0), x, real(0), "")!  // NaN, negative → 0
+        let low = convert(clean)  // right below 2^31
+        let high = LLVMBuildAdd(b, convert(LLVMBuildFSub(b, clean, real(2147483648.0), "")), int(0x8000_0000), "")!
+        let r = LLVMBuildSelect(b, mask(compare(LLVMRealOLT, clean, 2147483648.0), upper: true), low, high, "")!
+        return LLVMBuildSelect(b, mask(compare(LLVMRealOGE, clean, 4294967296.0), upper: false), int(0xFFFF_FFFF), r, "")!
     }
 
     private func allTrue(_ s: LaneShape) throws(CompileError) {

@@ -62,8 +62,10 @@ final class BenchmarksTests: XCTestCase {
     }
 
     func testShortReasonsForCells() {
-        XCTAssertEqual(ReportWriter.shortReason("run 1 failed: exit 1: error: /tmp/x/sg/a.wasm: function 3: unsupported instruction v128Const (not part of Wasm 2.0 without SIMD)"),
-                       "wasmaot: no SIMD support")
+        XCTAssertEqual(ReportWriter.shortReason("run 1 failed: exit 1: error: /tmp/x/sg/a.wasm: at offset 0xc: unsupported: GC (struct and array types)"),
+                       "wasmaot: no GC support")
+        XCTAssertEqual(ReportWriter.shortReason("run 1 failed: exit 1: error: /tmp/x/a.wasm: function 3 at offset 0x25: unsupported: threads (shared memory and atomics) (i32AtomicLoad)"),
+                       "wasmaot: no threads support")
         XCTAssertEqual(ReportWriter.shortReason("run 2 failed: exit 134: wasm trap: unreachable in /tmp/q/x.wasm"), "exit 134: wasm trap: unreachable in …")
         XCTAssertEqual(ReportWriter.shortReason("run 1 failed: timed out after 900 s"), "timed out")
     }

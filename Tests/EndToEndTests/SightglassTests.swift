@@ -20,7 +20,8 @@ final class SightglassTests: XCTestCase {
         var seconds: Double
     }
 
-    static let applications = ["bz2", "richards", "quicksort", "regex", "pulldown-cmark", "hashset", "blake3-scalar", "noop"]
+    static let applications = ["bz2", "richards", "quicksort", "regex", "pulldown-cmark", "hashset", "blake3-scalar", "noop",
+                               "blake3-simd", "intgemm-simd"]
 
     private func corpus() throws -> URL {
         let root = Paths.sightglass
@@ -109,5 +110,34 @@ final class SightglassTests: XCTestCase {
 
     func testApplications() throws {
         try runAll(try applicationBenchmarks())
+    }
+
+    /// libsodium's test programs with the most SIMD (1,500-3,900 vector instructions each: argon2,
+    /// ed25519/ristretto255 field arithmetic, ChaCha20, AEGIS, AES-GCM): each prints "0" (its
+    /// `default.stdout.expected`, which lacks the newline the program prints).
+    static let libsodiumSIMD = ["pwhash_argon2id", "sign", "core_ristretto255", "xchacha20", "aead_aegis256", "aead_aes256gcm",
+                                "box_seed", "generichash"]
+
+    func testLibsodiumSIMD() throws {
+        let dir = try corpus().appendingPathComponent("libsodium")
+        let work = try makeTempDir("libsodium")
+        let outcomes = concurrentMap(Self.libsodiumSIMD, width: 2) { name -> Outcome in
+            let start = Date()
+            var problems: [String] = []
+            do {
+                let run = work.appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: dir.appendingPathComponent("libsodium-\(name).wasm"), to: run.appendingPathComponent("m.wasm"))
+                let r = try WasmAOT.run(["-O2", "--dir", ".", "m.wasm"], cwd: run)
+                if r.status != 0 || r.stdoutText != "0\n" { problems.append("expected exit 0 and \"0\\n\", got \(r.summary)") }
+            } catch {
+                problems.append("\(error)")
+            }
+            return Outcome(benchmark: "libsodium-" + name, problems: problems, seconds: Date().timeIntervalSince(start))
+        }
+        for o in outcomes {
+            print("sightglass \(o.benchmark): \(o.problems.isEmpty ? "ok" : "FAILED") in \(String(format: "%.1f", o.seconds))s")
+            for p in o.problems { XCTFail("\(o.benchmark): \(p)") }
+        }
     }
 }

@@ -110,4 +110,53 @@ final class EmbedTests: XCTestCase {
             XCTAssertEqual((error as? Trap)?.description, "unreachable")
         }
     }
+
+    /// v128 values cross the C boundary as two 64-bit halves (bytes 0-7 first): parameters,
+    /// results mixed with scalars, exported globals, a trap from a v128 access, exceptions
+    /// carrying a v128 inside the module, and a v128 function re-exported by another instance
+    /// (called through its defining instance's entry). Host functions with v128 are refused.
+    func testV128ValuesAndFunctions() throws {
+        let engine = try Engine()
+        let provider = try engine.instantiate(try module(engine, """
+            (module
+              (memory (export "mem") 1)
+              (global (export "gv") (mut v128) (v128.const i32x4 1 2 3 4))
+              (tag $t (param i32 v128))
+              (func $thrower (param v128) (throw $t (i32.const 7) (local.get 0)))
+              (func (export "add") (param v128 v128) (result v128) (i32x4.add (local.get 0) (local.get 1)))
+              (func (export "mix") (param i32 v128 f64) (result v128 i32 f64)
+                (i32x4.replace_lane 3 (local.get 1) (local.get 0)) (i8x16.bitmask (local.get 1)) (local.get 2))
+              (func (export "load") (param i32) (result v128) (v128.load (local.get 0)))
+              (func (export "catch") (param v128) (result i32 v128)
+                (block $h (result i32 v128)
+                  (try_table (catch $t $h) (call $thrower (local.get 0)))
+                  (unreachable)))
+              (func (export "setg") (param v128) (global.set 0 (local.get 0))))
+            """)) { _, _ in nil }
+        let a = Value.v128(lo: 0x0000_0002_0000_0001, hi: 0x0000_0004_0000_0003)
+        XCTAssertEqual(try provider.invoke("add", [a, a]), [.v128(lo: 0x0000_0004_0000_0002, hi: 0x0000_0008_0000_0006)])
+        XCTAssertEqual(try provider.invoke("mix", [.i32(99), .v128(lo: 0x80, hi: 0x8000_0000_0000_0000), .f64(Double(2.5).bitPattern)]),
+                       [.v128(lo: 0x80, hi: 0x0000_0063_0000_0000), .i32(0x8001), .f64(Double(2.5).bitPattern)])
+        XCTAssertEqual(provider.global("gv"), a)
+        _ = try provider.invoke("setg", [.v128(lo: 1, hi: UInt64.max)])
+        XCTAssertEqual(provider.global("gv"), .v128(lo: 1, hi: UInt64.max))
+        XCTAssertThrowsError(try provider.invoke("load", [.i32(65521)])) { error in
+            XCTAssertEqual((error as? Trap)?.description, "out of bounds memory access")
+        }
+        XCTAssertEqual(try provider.invoke("load", [.i32(65520)]), [.v128(lo: 0, hi: 0)])
+        XCTAssertEqual(try provider.invoke("catch", [a]), [.i32(7), a])
+
+        let user = try engine.instantiate(try module(engine, """
+            (module
+              (import "p" "add" (func $add (param v128 v128) (result v128)))
+              (import "p" "mix" (func $mix (param i32 v128 f64) (result v128 i32 f64)))
+              (export "add" (func $add))
+              (export "mix" (func $mix))
+              (func (export "twice") (param v128) (result v128) (call $add (local.get 0) (local.get 0))))
+            """)) { module, name in module == "p" ? provider.export(name) : nil }
+        XCTAssertEqual(try user.invoke("twice", [a]), [.v128(lo: 0x0000_0004_0000_0002, hi: 0x0000_0008_0000_0006)])
+        XCTAssertEqual(try user.invoke("add", [a, a]), [.v128(lo: 0x0000_0004_0000_0002, hi: 0x0000_0008_0000_0006)])
+        XCTAssertEqual(try user.invoke("mix", [.i32(1), a, .f64(0)]).first, .v128(lo: 0x0000_0002_0000_0001, hi: 0x0000_0001_0000_0003))
+        XCTAssertThrowsError(try engine.hostFunction(type: "v:v") { $0 })
+    }
 }

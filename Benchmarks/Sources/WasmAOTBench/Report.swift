@@ -141,7 +141,10 @@ public enum ReportWriter {
     /// A few words for table cells and chart labels (the full message is in the problems list
     /// and results.json): known causes by name, otherwise the message without file paths.
     public static func shortReason(_ message: String) -> String {
-        if message.contains("without SIMD") { return "wasmaot: no SIMD support" }
+        // A module of a proposal wasmaot does not compile ("unsupported: GC (struct and array types)").
+        if let r = message.range(of: #"unsupported: [^(]+"#, options: .regularExpression) {
+            return "wasmaot: no \(message[r].dropFirst("unsupported: ".count).trimmingCharacters(in: .whitespaces)) support"
+        }
         if message.contains("timed out") { return "timed out" }
         var m = message
         if let r = m.range(of: #"^run \d+ failed: "#, options: .regularExpression) { m.removeSubrange(r) }
@@ -250,7 +253,7 @@ public enum ReportWriter {
             default: break
             }
         }
-        // Unavailable rows grouped by cause (a full run has dozens of "no SIMD support" rows);
+        // Unavailable rows grouped by cause (a full run had dozens of "no SIMD support" rows);
         // wrong outputs listed one by one.
         var unavailable: [(reason: String, full: String, rows: [String])] = []
         var wrong: [String] = []

@@ -579,7 +579,7 @@ extension Harness {
         if tools.wasmtime != nil {
             var spec = RowSpec(Engine.wasmtimeT, wasmtimeRun(wasm, dir: dir, preload: benchTiming, args: args), env: baseEnv, cwd: cwd,
                                timeout: 900, warmupTimeout: 3600, expect: expect)
-            // Nothing to compare with when wasmaot cannot run the module (e.g. SIMD): one run, for the record.
+            // Nothing to compare with when wasmaot cannot run the module (e.g. GC): one run, for the record.
             spec.runsWhenAlone = 1
             slots.append(.spec(spec))
         } else {
@@ -676,7 +676,7 @@ extension Harness {
         let modules = sightglassModules().filter { m in
             guard m.name != "noop" else { return false }
             if config.quick && config.only.isEmpty { return BenchConfig.quickColdStart.contains(m.name) }
-            // libsodium-*: one library in ~80 tests, almost all SIMD; the compile section's five.
+            // libsodium-*: one library in ~80 tests; the compile section's five.
             if m.name.hasPrefix("libsodium-") && config.only.isEmpty { return BenchConfig.libsodiumCompile.contains(m.name) }
             return config.selected(m.name)
         }
