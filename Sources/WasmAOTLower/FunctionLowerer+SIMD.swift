@@ -138,8 +138,21 @@ extension FunctionLowerer {
         return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), quieted, v, "")!
     }
 
+    /// f32x4/f64x2.min/max: NaN-propagating, -0 < +0. aarch64's fmin/fmax are exactly that and
+    /// quiet a signalling NaN; x86's expansion may pass one through, so NaN lanes are quieted.
     private func minMax(_ s: LaneShape, _ name: String) throws(CompileError) {
-        try binary(s) { quiet(call(name, [vector(s)], [$0, $1]), s) }
+        try binary(s) { x, y in
+            let r = call(name, [vector(s)], [x, y])
+            return m.architecture == .aarch64 ? r : quiet(r, s)
+        }
+    }
+
+    /// relaxed_min/max: where a NaN or zeros of both signs meet, the spec allows either operand
+    /// (or a NaN). x86-64: minps/maxps (`x < y ? x : y`: the second operand then), one instruction;
+    /// aarch64: fmin/fmax, which give the exact result at no cost.
+    private func relaxedMinMax(_ s: LaneShape, max: Bool) throws(CompileError) {
+        guard m.architecture == .x86_64 else { return try minMax(s, max ? "llvm.maximum" : "llvm.minimum") }
+        try binary(s) { x, y in LLVMBuildSelect(b, LLVMBuildFCmp(b, max ? LLVMRealOGT : LLVMRealOLT, x, y, ""), x, y, "")! }
     }
 
     /// Lanes `from..<from+count` of `v` (a shorter vector).
@@ -208,36 +221,53 @@ extension FunctionLowerer {
         }
     }
 
-    /// i16x8.q15mulr_sat_s: (x*y + 2^14) >> 15, saturated (only -32768 * -32768 overflows).
-    private func q15MulRoundSat() throws(CompileError) {
+    /// i16x8.q15mulr_sat_s: (x*y + 2^14) >> 15, saturated — only -32768 * -32768 overflows, to
+    /// +32768. aarch64: sqrdmulh is exactly that. x86-64: the wrapping form (pmulhrsw with
+    /// SSSE3), whose one overflow gives 0x8000, a result no other input produces: flipped to
+    /// 0x7FFF. relaxed_q15mulr_s may keep the wrapped 0x8000 (the spec allows either).
+    private func q15MulRound(saturating: Bool) throws(CompileError) {
         try binary(.i16x8) { x, y in
-            let wide = vector(ir.i32, 8)
-            let product = LLVMBuildMul(b, LLVMBuildSExt(b, x, wide, ""), LLVMBuildSExt(b, y, wide, ""), "")!
-            let rounded = LLVMBuildAShr(b, LLVMBuildAdd(b, product, constVector(Array(repeating: ir.c32(0x4000), count: 8)), ""),
-                                        constVector(Array(repeating: ir.c32(15), count: 8)), "")!
-            return LLVMBuildTrunc(b, clamp(rounded, -32768, 32767), vector(.i16x8), "")!
+            if m.architecture == .aarch64 { return call("llvm.aarch64.neon.sqrdmulh", [vector(.i16x8)], [x, y]) }
+            let wrapped: LLVMValueRef
+            if m.target.hasSSSE3 {
+                wrapped = call("llvm.x86.ssse3.pmul.hr.sw.128", [], [x, y])
+            } else {
+                let wide = vector(ir.i32, 8)
+                let product = LLVMBuildMul(b, LLVMBuildSExt(b, x, wide, ""), LLVMBuildSExt(b, y, wide, ""), "")!
+                let rounded = LLVMBuildAShr(b, LLVMBuildAdd(b, product, constVector(Array(repeating: ir.c32(0x4000), count: 8)), ""),
+                                            constVector(Array(repeating: ir.c32(15), count: 8)), "")!
+                wrapped = LLVMBuildTrunc(b, rounded, vector(.i16x8), "")!
+            }
+            guard saturating else { return wrapped }
+            let overflow = LLVMBuildICmp(b, LLVMIntEQ, wrapped, splatConstant(.i16x8, -32768), "")!
+            return LLVMBuildXor(b, wrapped, LLVMBuildSExt(b, overflow, vector(.i16x8), ""), "")!
         }
     }
 
-    /// Swizzle: lane i = x[s[i]], 0 where s[i] ≥ 16 (also relaxed_swizzle's result).
-    private func swizzle() throws(CompileError) {
+    /// x86's pshufb: lane i = 0 if s[i] has bit 7 set, else x[s[i] & 15]; lane by lane where the
+    /// CPU has no SSSE3 (`--cpu x86-64`), with the same result.
+    private func pshufb(_ x: LLVMValueRef, _ s: LLVMValueRef) -> LLVMValueRef {
+        if m.target.hasSSSE3 { return call("llvm.x86.ssse3.pshuf.b.128", [], [x, s]) }
+        var result = LLVMConstNull(vector(.i8x16))!
+        for i in 0..<16 {
+            let index = LLVMBuildExtractElement(b, s, ir.c32(i), "")!
+            let lane = LLVMBuildExtractElement(b, x, LLVMBuildAnd(b, index, LLVMConstInt(ir.i8, 15, 0), ""), "")!
+            let keep = LLVMBuildICmp(b, LLVMIntSGE, index, LLVMConstInt(ir.i8, 0, 0), "")!
+            result = LLVMBuildInsertElement(b, result, LLVMBuildSelect(b, keep, lane, LLVMConstInt(ir.i8, 0, 0), ""), ir.c32(i), "")!
+        }
+        return result
+    }
+
+    /// Swizzle: lane i = x[s[i]], 0 where s[i] ≥ 16. relaxed_swizzle may instead give x[s[i] % 16]
+    /// for an index below 128: on x86-64 that is pshufb as it is.
+    private func swizzle(relaxed: Bool) throws(CompileError) {
         try binary(.i8x16) { x, s in
             switch m.architecture {
-            case .x86_64 where !m.target.hasPshufb:
-                // SSE2 only (`--cpu x86-64`): lane by lane, x[s[i] & 15] or 0 when s[i] ≥ 16.
-                var result = LLVMConstNull(vector(.i8x16))!
-                for i in 0..<16 {
-                    let index = LLVMBuildExtractElement(b, s, ir.c32(i), "")!
-                    let lane = LLVMBuildExtractElement(b, x, LLVMBuildAnd(b, index, LLVMConstInt(ir.i8, 15, 0), ""), "")!
-                    let inRange = LLVMBuildICmp(b, LLVMIntULT, index, LLVMConstInt(ir.i8, 16, 0), "")!
-                    result = LLVMBuildInsertElement(b, result, LLVMBuildSelect(b, inRange, lane, LLVMConstInt(ir.i8, 0, 0), ""), ir.c32(i), "")!
-                }
-                return result
             case .x86_64:
                 // pshufb zeroes a lane whose index has bit 7 set and uses the low 4 bits
                 // otherwise: saturating + 0x70 keeps 0-15 below 0x80 and sends 16-255 above.
-                let index = call("llvm.uadd.sat", [vector(.i8x16)], [s, splatConstant(.i8x16, 0x70)])
-                return call("llvm.x86.ssse3.pshuf.b.128", [], [x, index])
+                if relaxed { return pshufb(x, s) }
+                return pshufb(x, call("llvm.uadd.sat", [vector(.i8x16)], [s, splatConstant(.i8x16, 0x70)]))
             case .aarch64:
                 // tbl gives 0 for an out-of-range index.
                 return call("llvm.aarch64.neon.tbl1", [vector(.i8x16)], [x, s])
@@ -250,6 +280,33 @@ extension FunctionLowerer {
     private func dot(_ x: LLVMValueRef, _ y: LLVMValueRef, _ s: LaneShape) -> LLVMValueRef {
         let product = LLVMBuildMul(b, widen(x, s, signed: true), widen(y, s, signed: true), "")!
         return pairwiseAdd(product, count: s.count)
+    }
+
+    /// The relaxed dot products' pairs: a (signed) · b, whose lanes with the top bit set the spec
+    /// lets an engine read as signed or unsigned, the pair sums wrapping or saturating. aarch64:
+    /// both signed, exact (smull + addp). x86-64: pmaddubsw (SSSE3) — b unsigned, a signed, pair
+    /// sums saturated to i16 — or the same computed in vector IR where there is no SSSE3.
+    private func relaxedDot(_ x: LLVMValueRef, _ y: LLVMValueRef) -> LLVMValueRef {
+        guard m.architecture == .x86_64 else { return dot(x, y, .i8x16) }
+        if m.target.hasSSSE3 { return call("llvm.x86.ssse3.pmadd.ub.sw.128", [], [y, x]) }
+        let wide = vector(ir.i16, 16)
+        let product = LLVMBuildMul(b, LLVMBuildSExt(b, x, wide, ""), LLVMBuildZExt(b, y, wide, ""), "")!
+        let even = shuffle(product, LLVMGetPoison(wide), stride(from: 0, to: 16, by: 2).map { $0 })
+        let odd = shuffle(product, LLVMGetPoison(wide), stride(from: 1, to: 16, by: 2).map { $0 })
+        return call("llvm.sadd.sat", [vector(.i16x8)], [even, odd])
+    }
+
+    private func bitselect() throws(CompileError) {
+        try ternary(.i64x2) { x, y, c in
+            LLVMBuildOr(b, LLVMBuildAnd(b, x, c, ""), LLVMBuildAnd(b, y, LLVMBuildNot(b, c, ""), ""), "")!
+        }
+    }
+
+    private func laneselect(_ s: LaneShape) throws(CompileError) {
+        guard m.architecture == .x86_64 else { return try bitselect() }
+        try ternary(s) { x, y, c in
+            LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, c, LLVMConstNull(vector(s)), ""), x, y, "")!
+        }
     }
 
     private func fusedMultiplyAdd(_ s: LaneShape, negate: Bool) throws(CompileError) {
@@ -319,7 +376,8 @@ extension FunctionLowerer {
 
     func simd(_ op: Instruction.Simd) throws(CompileError) {
         switch op {
-        case .i8x16Swizzle, .i8x16RelaxedSwizzle: try swizzle()
+        case .i8x16Swizzle: try swizzle(relaxed: false)
+        case .i8x16RelaxedSwizzle: try swizzle(relaxed: true)
         case .i8x16Splat: try splat(.i8x16)
         case .i16x8Splat: try splat(.i16x8)
         case .i32x4Splat: try splat(.i32x4)
@@ -381,10 +439,12 @@ extension FunctionLowerer {
         case .v128Andnot: try binary(.i64x2) { LLVMBuildAnd(b, $0, LLVMBuildNot(b, $1, ""), "")! }
         case .v128Or: try binary(.i64x2) { LLVMBuildOr(b, $0, $1, "")! }
         case .v128Xor: try binary(.i64x2) { LLVMBuildXor(b, $0, $1, "")! }
-        case .v128Bitselect, .i8x16RelaxedLaneselect, .i16x8RelaxedLaneselect, .i32x4RelaxedLaneselect, .i64x2RelaxedLaneselect:
-            try ternary(.i64x2) { x, y, c in
-                LLVMBuildOr(b, LLVMBuildAnd(b, x, c, ""), LLVMBuildAnd(b, y, LLVMBuildNot(b, c, ""), ""), "")!
-            }
+        case .v128Bitselect: try bitselect()
+        // x86-64: pblendvb/blendvps/blendvpd, choosing by the top bit of each byte (i16x8 too, a
+        // result the spec allows for it), of each i32, of each i64; aarch64: bsl (bitselect).
+        case .i8x16RelaxedLaneselect, .i16x8RelaxedLaneselect: try laneselect(.i8x16)
+        case .i32x4RelaxedLaneselect: try laneselect(.i32x4)
+        case .i64x2RelaxedLaneselect: try laneselect(.i64x2)
         case .v128AnyTrue:
             try test(.i64x2) { v in
                 let whole = LLVMBuildBitCast(b, v, LLVMInt128TypeInContext(ir.context), "")!
@@ -460,7 +520,8 @@ extension FunctionLowerer {
         case .i32x4MaxU: try intrinsic2(.i32x4, "llvm.umax")
         case .i8x16AvgrU: try averageRounded(.i8x16)
         case .i16x8AvgrU: try averageRounded(.i16x8)
-        case .i16x8Q15MulrSatS, .i16x8RelaxedQ15MulrS: try q15MulRoundSat()
+        case .i16x8Q15MulrSatS: try q15MulRound(saturating: true)
+        case .i16x8RelaxedQ15MulrS: try q15MulRound(saturating: false)
         case .i32x4DotI16X8S: try binary(.i16x8) { dot($0, $1, .i16x8) }
 
         case .i16x8ExtendLowI8X16S: try unary(.i8x16) { extend($0, .i8x16, high: false, signed: true) }
@@ -514,19 +575,29 @@ extension FunctionLowerer {
         case .f64x2Sub: try binary(.f64x2) { LLVMBuildFSub(b, $0, $1, "")! }
         case .f64x2Mul: try binary(.f64x2) { LLVMBuildFMul(b, $0, $1, "")! }
         case .f64x2Div: try binary(.f64x2) { LLVMBuildFDiv(b, $0, $1, "")! }
-        case .f32x4Min, .f32x4RelaxedMin: try minMax(.f32x4, "llvm.minimum")
-        case .f32x4Max, .f32x4RelaxedMax: try minMax(.f32x4, "llvm.maximum")
-        case .f64x2Min, .f64x2RelaxedMin: try minMax(.f64x2, "llvm.minimum")
-        case .f64x2Max, .f64x2RelaxedMax: try minMax(.f64x2, "llvm.maximum")
+        case .f32x4Min: try minMax(.f32x4, "llvm.minimum")
+        case .f32x4Max: try minMax(.f32x4, "llvm.maximum")
+        case .f64x2Min: try minMax(.f64x2, "llvm.minimum")
+        case .f64x2Max: try minMax(.f64x2, "llvm.maximum")
+        case .f32x4RelaxedMin: try relaxedMinMax(.f32x4, max: false)
+        case .f32x4RelaxedMax: try relaxedMinMax(.f32x4, max: true)
+        case .f64x2RelaxedMin: try relaxedMinMax(.f64x2, max: false)
+        case .f64x2RelaxedMax: try relaxedMinMax(.f64x2, max: true)
         // pmin: y < x ? y : x; pmax: x < y ? y : x (an operand, bit for bit).
         case .f32x4Pmin: try binary(.f32x4) { x, y in LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, y, x, ""), y, x, "")! }
         case .f32x4Pmax: try binary(.f32x4) { x, y in LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x, y, ""), y, x, "")! }
         case .f64x2Pmin: try binary(.f64x2) { x, y in LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, y, x, ""), y, x, "")! }
         case .f64x2Pmax: try binary(.f64x2) { x, y in LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x, y, ""), y, x, "")! }
 
-        case .i32x4TruncSatF32X4S, .i32x4RelaxedTruncF32X4S: try unary(.f32x4) { truncSat($0, .f32x4, signed: true) }
+        case .i32x4TruncSatF32X4S: try unary(.f32x4) { truncSat($0, .f32x4, signed: true) }
         case .i32x4TruncSatF32X4U, .i32x4RelaxedTruncF32X4U: try unary(.f32x4) { truncSat($0, .f32x4, signed: false) }
-        case .i32x4TruncSatF64X2SZero, .i32x4RelaxedTruncF64X2SZero: try unary(.f64x2) { truncSat($0, .f64x2, signed: true) }
+        case .i32x4TruncSatF64X2SZero: try unary(.f64x2) { truncSat($0, .f64x2, signed: true) }
+        // x86-64: cvttps2dq/cvttpd2dq as they are (INT32_MIN for NaN and positive overflow, both
+        // allowed); aarch64: fcvtzs, exact.
+        case .i32x4RelaxedTruncF32X4S:
+            try unary(.f32x4) { m.architecture == .x86_64 ? call("llvm.x86.sse2.cvttps2dq", [], [$0]) : truncSat($0, .f32x4, signed: true) }
+        case .i32x4RelaxedTruncF64X2SZero:
+            try unary(.f64x2) { m.architecture == .x86_64 ? call("llvm.x86.sse2.cvttpd2dq", [], [$0]) : truncSat($0, .f64x2, signed: true) }
         case .i32x4TruncSatF64X2UZero, .i32x4RelaxedTruncF64X2UZero: try unary(.f64x2) { truncSat($0, .f64x2, signed: false) }
         case .f32x4ConvertI32X4S: try unary(.i32x4) { LLVMBuildSIToFP(b, $0, vector(.f32x4), "")! }
         case .f32x4ConvertI32X4U: try unary(.i32x4) { LLVMBuildUIToFP(b, $0, vector(.f32x4), "")! }
@@ -540,12 +611,10 @@ extension FunctionLowerer {
         case .f32x4RelaxedNmadd: try fusedMultiplyAdd(.f32x4, negate: true)
         case .f64x2RelaxedMadd: try fusedMultiplyAdd(.f64x2, negate: false)
         case .f64x2RelaxedNmadd: try fusedMultiplyAdd(.f64x2, negate: true)
-        // a (signed) · b (read as signed: one of the allowed interpretations of its 7-bit lanes).
-        case .i16x8RelaxedDotI8X16I7X16S: try binary(.i8x16) { dot($0, $1, .i8x16) }
+        case .i16x8RelaxedDotI8X16I7X16S: try binary(.i8x16) { relaxedDot($0, $1) }
         case .i32x4RelaxedDotI8X16I7X16AddS:
             try ternary(.i8x16) { x, y, c in
-                let pairs = dot(x, y, .i8x16)  // <8 x i16>
-                let quads = pairwiseAdd(widen(pairs, .i16x8, signed: true), count: 8)
+                let quads = pairwiseAdd(widen(relaxedDot(x, y), .i16x8, signed: true), count: 8)
                 return LLVMBuildAdd(b, quads, LLVMBuildBitCast(b, c, vector(.i32x4), ""), "")!
             }
         }

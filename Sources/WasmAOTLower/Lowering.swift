@@ -27,16 +27,17 @@ public struct LoweringOptions: Sendable {
 /// (SIMD swizzle, relaxed SIMD's multiply-add).
 public struct TargetTraits: Sendable {
     public var architecture: Architecture
-    /// x86-64 with SSSE3's `pshufb` (x86-64-v2 and later; a plain `--cpu x86-64` has only SSE2).
-    public var hasPshufb: Bool
+    /// x86-64 with SSSE3 (pshufb, pmulhrsw, pmaddubsw): x86-64-v2 and later; a plain `--cpu x86-64`
+    /// has only SSE2, and gets the same results from longer code.
+    public var hasSSSE3: Bool
 
-    public init(architecture: Architecture = .host, hasPshufb: Bool = true) {
+    public init(architecture: Architecture = .host, hasSSSE3: Bool = true) {
         self.architecture = architecture
-        self.hasPshufb = architecture == .x86_64 && hasPshufb
+        self.hasSSSE3 = architecture == .x86_64 && hasSSSE3
     }
 
     public init(_ target: TargetSpec) {
-        self.init(architecture: target.architecture, hasPshufb: target.architecture == .x86_64 && target.hasFeature("ssse3"))
+        self.init(architecture: target.architecture, hasSSSE3: target.architecture == .x86_64 && target.hasFeature("ssse3"))
     }
 }
 

@@ -332,6 +332,30 @@ final class Aarch64Tests: XCTestCase {
         }
     }
 
+    /// Relaxed SIMD's results on aarch64 (fused multiply-add, NEON's fmin/fmax, tbl, fcvtzs,
+    /// sqrdmulh, bsl, signed dot products) are the same at -O0 and -O2, at the baseline tier and for
+    /// a Neoverse V1 (SVE, dot-product instructions) — SIMDTests.relaxedModule under qemu.
+    func testRelaxedSIMDIsDeterministicOnAarch64() throws {
+        let c = try cross()
+        let dir = try makeTempDir("arm-relaxed")
+        let wasm = try watFile(SIMDTests.relaxedModule, in: dir)
+        var outputs: [(String, [UInt8])] = []
+        for args in [["-O2"], ["-O0"], ["--tier=baseline"], ["-O2", "--cpu=neoverse-v1"]] {
+            let exe = dir.appendingPathComponent("relaxed" + args.joined().replacingOccurrences(of: "=", with: ""))
+            try WasmAOT.compile(wasm, to: exe, args + ["--target", "aarch64"])
+            let r = try Proc.run(c.qemu, [exe.path], environment: [:], timeout: 120)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.summary)")
+            XCTAssertEqual(r.stdout.count, 16 * SIMDTests.relaxedOps.count * SIMDTests.relaxedInputs.count, "\(args)")
+            outputs.append((args.joined(separator: " "), Array(r.stdout)))
+        }
+        let results = SIMDTests.relaxedOps.count * SIMDTests.relaxedInputs.count
+        for (args, out) in outputs.dropFirst() where out.count == outputs[0].1.count {
+            if let index = (0..<results).first(where: { !SIMDTests.sameResult(out, outputs[0].1, index: $0) }) {
+                XCTFail("\(args): differs from -O2: \(SIMDTests.relaxedOps[index / SIMDTests.relaxedInputs.count].op) of input \(index % SIMDTests.relaxedInputs.count)")
+            }
+        }
+    }
+
     // MARK: the project's own tests, retargeted
 
     /// TrapTests, SemanticsTests (memory growth, numerics, control flow, tables) and the exit

@@ -86,4 +86,151 @@ final class SIMDTests: XCTestCase {
             print("SIMD spec scripts as executables (\(compile)): \(total)")
         }
     }
+
+    // MARK: relaxed SIMD
+
+    /// Relaxed SIMD operations with the inputs where engines may differ (NaNs, signalling ones
+    /// too, ±0, out-of-range conversions and swizzle indices, mixed laneselect masks, the q15
+    /// overflow, dot products with the top bit set, multiply-adds that fusing changes), read
+    /// from memory so that nothing folds at compile time. `_start` writes every result (16 bytes
+    /// each) to stdout; the exports `opK(i)` give them one at a time. Which NaN a lane holds when
+    /// an input is a NaN is Wasm's ordinary NaN nondeterminism (LLVM may commute a multiply), not
+    /// a relaxed choice: the multiply-adds' NaN lanes (`nanLanes`: their lane count) only need to
+    /// be NaNs.
+    static let relaxedOps: [(op: String, arity: Int, nanLanes: Int?)] = [
+        ("i8x16.relaxed_swizzle", 2, nil), ("i32x4.relaxed_trunc_f32x4_s", 1, nil), ("i32x4.relaxed_trunc_f32x4_u", 1, nil),
+        ("i32x4.relaxed_trunc_f64x2_s_zero", 1, nil), ("i32x4.relaxed_trunc_f64x2_u_zero", 1, nil),
+        ("f32x4.relaxed_madd", 3, 4), ("f32x4.relaxed_nmadd", 3, 4), ("f64x2.relaxed_madd", 3, 2), ("f64x2.relaxed_nmadd", 3, 2),
+        ("i8x16.relaxed_laneselect", 3, nil), ("i16x8.relaxed_laneselect", 3, nil), ("i32x4.relaxed_laneselect", 3, nil),
+        ("i64x2.relaxed_laneselect", 3, nil), ("f32x4.relaxed_min", 2, nil), ("f32x4.relaxed_max", 2, nil), ("f64x2.relaxed_min", 2, nil),
+        ("f64x2.relaxed_max", 2, nil), ("i16x8.relaxed_q15mulr_s", 2, nil), ("i16x8.relaxed_dot_i8x16_i7x16_s", 2, nil),
+        ("i32x4.relaxed_dot_i8x16_i7x16_add_s", 3, nil),
+    ]
+
+    /// Lane `lane` of a float result as an unsigned integer.
+    static func lane(_ bytes: ArraySlice<UInt8>, _ lane: Int, width: Int) -> UInt64 {
+        (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[bytes.startIndex + lane * width + $1]) << (8 * UInt64($1)) }
+    }
+
+    static func isNaN(_ bits: UInt64, width: Int) -> Bool {
+        width == 4 ? Float(bitPattern: UInt32(bits)).isNaN : Double(bitPattern: bits).isNaN
+    }
+
+    /// Result `index` (16 bytes) of two outputs equal: bit for bit, NaN lanes of the multiply-adds
+    /// as NaNs.
+    static func sameResult(_ a: [UInt8], _ b: [UInt8], index: Int) -> Bool {
+        let x = a[(16 * index)..<(16 * index + 16)], y = b[(16 * index)..<(16 * index + 16)]
+        if x == y { return true }
+        guard let lanes = relaxedOps[index / relaxedInputs.count].nanLanes else { return false }
+        let width = 16 / lanes
+        return (0..<lanes).allSatisfy { i in
+            let p = lane(x, i, width: width), q = lane(y, i, width: width)
+            return p == q || (isNaN(p, width: width) && isNaN(q, width: width))
+        }
+    }
+
+    /// The expected value of result `index` in WAST: bytes, or float lanes with `nan:arithmetic`.
+    static func expectation(_ out: [UInt8], index: Int) -> String {
+        let bytes = out[(16 * index)..<(16 * index + 16)]
+        guard let lanes = relaxedOps[index / relaxedInputs.count].nanLanes else {
+            return "(v128.const i8x16 " + bytes.map { String($0) }.joined(separator: " ") + ")"
+        }
+        let width = 16 / lanes
+        let texts = (0..<lanes).map { i -> String in
+            let bits = lane(bytes, i, width: width)
+            if isNaN(bits, width: width) { return "nan:arithmetic" }
+            return width == 4 ? "\(Float(bitPattern: UInt32(bits)))" : "\(Double(bitPattern: bits))"
+        }
+        return "(v128.const \(width == 4 ? "f32x4" : "f64x2") " + texts.joined(separator: " ") + ")"
+    }
+
+    static var relaxedInputs: [[UInt8]] {
+        func f32(_ v: [UInt32]) -> [UInt8] { v.flatMap { x in (0..<4).map { UInt8(truncatingIfNeeded: x >> (8 * $0)) } } }
+        func f64(_ v: [UInt64]) -> [UInt8] { v.flatMap { x in (0..<8).map { UInt8(truncatingIfNeeded: x >> (8 * $0)) } } }
+        return [
+            Array(0..<16),
+            [16, 17, 100, 127, 128, 129, 200, 255, 0, 15, 31, 64, 8, 250, 1, 2],
+            f32([0x7FC0_0000, 0x8000_0000, 0, 0x3F80_0800]),             // NaN, -0, +0, 1+2^-12
+            f32([0x7FA0_0001, 0x4F32_D05E, 0xCF32_D05E, 0x3F80_0800]),    // sNaN, 3e9, -3e9, 1+2^-12
+            f32([0x7F80_0000, 0xFF80_0000, 0x4F00_0000, 0xBFC0_0000]),    // inf, -inf, 2^31, -1.5
+            f64([0x7FF4_0000_0000_0001, 0x41F0_C388_D000_0000]),          // sNaN, 4.5e9
+            f64([0x8000_0000_0000_0000, 0x3FF0_0000_4000_0000]),          // -0, 1+2^-30
+            f64([0xFFF8_0000_0000_0123, 0xC1E0_0000_0020_0000]),          // -NaN with payload, -2^31-1
+            [0x00, 0x80, 0x00, 0x80, 0xFF, 0x7F, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0xFF, 0x00, 0x80, 0xFF, 0x7F],  // i16 -32768 ×2, 32767, -1, 0x0080, 0xff00, 0x8000, 0x7fff
+            [0x80, 0x80, 0x7F, 0x7F, 0x81, 0x81, 0x01, 0xFF, 0x80, 0x7F, 0xF0, 0x0F, 0x00, 0xFF, 0xC0, 0x3F],
+        ]
+    }
+
+    static var relaxedModule: String {
+        let inputs = relaxedInputs
+        let data = inputs.flatMap { $0 }.map { String(format: "\\%02x", $0) }.joined()
+        var text = """
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 0) "\(data)")
+              (func $in (param i32) (result v128) (v128.load (i32.shl (i32.rem_u (local.get 0) (i32.const \(inputs.count))) (i32.const 4))))
+
+            """
+        for (k, op) in relaxedOps.enumerated() {
+            let args = (0..<op.arity).map { "(call $in (i32.add (local.get 0) (i32.const \($0))))" }.joined(separator: " ")
+            text += "  (func $op\(k) (export \"op\(k)\") (param i32) (result v128) (\(op.op) \(args)))\n"
+        }
+        text += "  (func (export \"_start\") (local $i i32) (local $p i32)\n    (local.set $p (i32.const 4096))\n"
+        for k in relaxedOps.indices {
+            text += """
+                    (local.set $i (i32.const 0))
+                    (loop $l\(k)
+                      (v128.store (local.get $p) (call $op\(k) (local.get $i)))
+                      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                      (br_if $l\(k) (i32.lt_u (local.get $i) (i32.const \(inputs.count)))))
+
+                """
+        }
+        text += """
+                (i32.store (i32.const 1024) (i32.const 4096))
+                (i32.store (i32.const 1028) (i32.sub (local.get $p) (i32.const 4096)))
+                (drop (call $w (i32.const 1) (i32.const 1024) (i32.const 1) (i32.const 1040)))))
+            """
+        return text
+    }
+
+    /// Relaxed SIMD gives one result per architecture: identical for every CPU, tier and level
+    /// and between executables and the embedding API (issue 31 stage c). x86-64: executables for
+    /// x86-64-v2 at -O0 and -O2, the baseline tier, this CPU, plain x86-64 (SSE2) — and the spec
+    /// runner (the embedding, this CPU and x86-64-v2, both tiers) asserting those very bytes.
+    func testRelaxedSIMDIsDeterministicPerArchitecture() throws {
+        guard E2ETarget.hostArchitecture == "x86_64" else { throw XCTSkip("x86-64 CPUs") }
+        let dir = try makeTempDir("relaxed")
+        let wasm = try watFile(Self.relaxedModule, in: dir)
+        var outputs: [String: Data] = [:]
+        for args in [["-O2"], ["-O0"], ["--tier=baseline"], ["-O2", "--cpu=native"], ["-O1", "--cpu=x86-64"]] {
+            let exe = dir.appendingPathComponent("relaxed" + args.joined().replacingOccurrences(of: "=", with: ""))
+            try WasmAOT.compile(wasm, to: exe, args)
+            let r = try Proc.run(exe.path, environment: [:])
+            XCTAssertEqual(r.status, 0, "\(args): \(r.summary)")
+            XCTAssertEqual(r.stdout.count, 16 * Self.relaxedOps.count * Self.relaxedInputs.count, "\(args)")
+            outputs[args.joined(separator: " ")] = r.stdout
+        }
+        let reference = Array(outputs["-O2"]!)
+        let results = Self.relaxedOps.count * Self.relaxedInputs.count
+        for (args, out) in outputs {
+            guard let index = (0..<results).first(where: { !Self.sameResult(Array(out), reference, index: $0) }) else { continue }
+            XCTFail("\(args): relaxed SIMD result differs from -O2's: \(Self.relaxedOps[index / Self.relaxedInputs.count].op) of input \(index % Self.relaxedInputs.count)")
+        }
+        // The embedding must compute the same.
+        var script = Self.relaxedModule + "\n"
+        for k in Self.relaxedOps.indices {
+            for i in 0..<Self.relaxedInputs.count {
+                script += "(assert_return (invoke \"op\(k)\" (i32.const \(i))) \(Self.expectation(reference, index: k * Self.relaxedInputs.count + i)))\n"
+            }
+        }
+        let commands = 1 + Self.relaxedOps.count * Self.relaxedInputs.count
+        for level in [0, 2] {
+            try runScript(script, named: "relaxed-\(level).wast", levels: level...level, minimumCommands: commands, in: self)
+        }
+        try runScript(script, named: "relaxed-v2.wast", levels: 2...2, minimumCommands: commands, arguments: ["--cpu", "baseline"], in: self)
+        try runScript(script, named: "relaxed-baseline.wast", levels: 1...1, minimumCommands: commands, arguments: ["--tier", "baseline"], in: self)
+    }
 }
