@@ -189,10 +189,31 @@ extension FunctionLowerer {
         return call("llvm.smin", [type], [low, c(hi)])
     }
 
-    /// i8x16.narrow_i16x8_s/u, i16x8.narrow_i32x4_s/u: saturating, x's lanes then y's.
+    /// An x86 instruction named directly (`llvm.x86.NAME`), where LLVM's selection from the generic
+    /// form is worse — with AVX2/AVX-512 it computes in wider registers: vpmulld for a dot product,
+    /// a clamp and vpmovdw for a narrowing — with the same result.
+    private func x86(_ name: String, _ args: [LLVMValueRef]) -> LLVMValueRef { call("llvm.x86." + name, [], args) }
+
+    /// i8x16.narrow_i16x8_s/u, i16x8.narrow_i32x4_s/u: saturating, x's lanes then y's (x86:
+    /// packsswb/packuswb/packssdw/packusdw, which read their input as signed, as Wasm does).
     private func narrow(_ from: LaneShape, signed: Bool) throws(CompileError) {
         let to: LaneShape = from == .i16x8 ? .i8x16 : .i16x8
         try binary(from) { x, y in
+            if m.architecture == .x86_64 {
+                switch (from, signed) {
+                case (.i16x8, true): return x86("sse2.packsswb.128", [x, y])
+                case (.i16x8, false): return x86("sse2.packuswb.128", [x, y])
+                case (_, true): return x86("sse2.packssdw.128", [x, y])
+                case (_, false) where m.target.hasSSE41: return x86("sse41.packusdw", [x, y])
+                default: break
+                }
+            }
+            if m.architecture == .aarch64 && !signed {
+                // sqxtun + sqxtun2 (the generic clamp is not matched to them; sqxtn is)
+                let half = vector(laneType(to), from.count)
+                let nx = call("llvm.aarch64.neon.sqxtun", [half], [x]), ny = call("llvm.aarch64.neon.sqxtun", [half], [y])
+                return shuffle(nx, ny, Array(0..<to.count))
+            }
             let bits = to.bits
             let (lo, hi) = signed ? (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) : (0, (1 << bits) - 1)
             let half = vector(laneType(to), from.count)
@@ -278,6 +299,8 @@ extension FunctionLowerer {
     /// i32x4.dot_i16x8_s and the relaxed dot products: products of sign-extended lanes, summed
     /// in adjacent pairs (wrapping).
     private func dot(_ x: LLVMValueRef, _ y: LLVMValueRef, _ s: LaneShape) -> LLVMValueRef {
+        // pmaddwd wraps its one overflow (-32768² · 2) as Wasm does.
+        if m.architecture == .x86_64 && s == .i16x8 { return x86("sse2.pmadd.wd", [x, y]) }
         let product = LLVMBuildMul(b, widen(x, s, signed: true), widen(y, s, signed: true), "")!
         return pairwiseAdd(product, count: s.count)
     }
@@ -548,10 +571,10 @@ extension FunctionLowerer {
         case .i64x2ExtmulHighI32X4S: try extMul(.i32x4, high: true, signed: true)
         case .i64x2ExtmulLowI32X4U: try extMul(.i32x4, high: false, signed: false)
         case .i64x2ExtmulHighI32X4U: try extMul(.i32x4, high: true, signed: false)
-        case .i16x8ExtaddPairwiseI8X16S: try unary(.i8x16) { pairwiseAdd(widen($0, .i8x16, signed: true), count: 16) }
-        case .i16x8ExtaddPairwiseI8X16U: try unary(.i8x16) { pairwiseAdd(widen($0, .i8x16, signed: false), count: 16) }
-        case .i32x4ExtaddPairwiseI16X8S: try unary(.i16x8) { pairwiseAdd(widen($0, .i16x8, signed: true), count: 8) }
-        case .i32x4ExtaddPairwiseI16X8U: try unary(.i16x8) { pairwiseAdd(widen($0, .i16x8, signed: false), count: 8) }
+        case .i16x8ExtaddPairwiseI8X16S: try unary(.i8x16) { extaddPairwise($0, .i8x16, signed: true) }
+        case .i16x8ExtaddPairwiseI8X16U: try unary(.i8x16) { extaddPairwise($0, .i8x16, signed: false) }
+        case .i32x4ExtaddPairwiseI16X8S: try unary(.i16x8) { extaddPairwise($0, .i16x8, signed: true) }
+        case .i32x4ExtaddPairwiseI16X8U: try unary(.i16x8) { extaddPairwise($0, .i16x8, signed: false) }
 
         case .f32x4Ceil: try intrinsic1(.f32x4, "llvm.ceil")
         case .f32x4Floor: try intrinsic1(.f32x4, "llvm.floor")
@@ -656,6 +679,25 @@ extension FunctionLowerer {
         let high = LLVMBuildAdd(b, convert(LLVMBuildFSub(b, clean, real(2147483648.0), "")), int(0x8000_0000), "")!
         let r = LLVMBuildSelect(b, mask(compare(LLVMRealOLT, clean, 2147483648.0), upper: true), low, high, "")!
         return LLVMBuildSelect(b, mask(compare(LLVMRealOGE, clean, 4294967296.0), upper: false), int(0xFFFF_FFFF), r, "")!
+    }
+
+    /// extadd_pairwise: adjacent lanes widened and summed. x86: a multiply-add by ones —
+    /// pmaddubsw (SSSE3; u8 · s8, sums fit i16) for bytes, pmaddwd for i16 (unsigned: biased by
+    /// 0x8000 per lane, corrected by 0x10000 per pair).
+    private func extaddPairwise(_ v: LLVMValueRef, _ s: LaneShape, signed: Bool) -> LLVMValueRef {
+        if m.architecture == .x86_64 {
+            if s == .i8x16 && m.target.hasSSSE3 {
+                let ones = splatConstant(.i8x16, 1)
+                return signed ? x86("ssse3.pmadd.ub.sw.128", [ones, v]) : x86("ssse3.pmadd.ub.sw.128", [v, ones])
+            }
+            if s == .i16x8 {
+                let ones = splatConstant(.i16x8, 1)
+                if signed { return x86("sse2.pmadd.wd", [v, ones]) }
+                let biased = LLVMBuildXor(b, v, splatConstant(.i16x8, -32768), "")!
+                return LLVMBuildAdd(b, x86("sse2.pmadd.wd", [biased, ones]), splatConstant(.i32x4, 0x10000), "")!
+            }
+        }
+        return pairwiseAdd(widen(v, s, signed: signed), count: s.count)
     }
 
     private func allTrue(_ s: LaneShape) throws(CompileError) {

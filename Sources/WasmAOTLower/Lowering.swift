@@ -30,14 +30,18 @@ public struct TargetTraits: Sendable {
     /// x86-64 with SSSE3 (pshufb, pmulhrsw, pmaddubsw): x86-64-v2 and later; a plain `--cpu x86-64`
     /// has only SSE2, and gets the same results from longer code.
     public var hasSSSE3: Bool
+    /// x86-64 with SSE4.1 (packusdw): x86-64-v2 and later.
+    public var hasSSE41: Bool
 
-    public init(architecture: Architecture = .host, hasSSSE3: Bool = true) {
+    public init(architecture: Architecture = .host, hasSSSE3: Bool = true, hasSSE41: Bool = true) {
         self.architecture = architecture
         self.hasSSSE3 = architecture == .x86_64 && hasSSSE3
+        self.hasSSE41 = architecture == .x86_64 && hasSSE41
     }
 
     public init(_ target: TargetSpec) {
-        self.init(architecture: target.architecture, hasSSSE3: target.architecture == .x86_64 && target.hasFeature("ssse3"))
+        let x86 = target.architecture == .x86_64
+        self.init(architecture: target.architecture, hasSSSE3: x86 && target.hasFeature("ssse3"), hasSSE41: x86 && target.hasFeature("sse4.1"))
     }
 }
 
