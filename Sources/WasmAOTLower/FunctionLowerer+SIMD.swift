@@ -138,12 +138,22 @@ extension FunctionLowerer {
         return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), quieted, v, "")!
     }
 
-    /// f32x4/f64x2.min/max: NaN-propagating, -0 < +0. aarch64's fmin/fmax are exactly that and
-    /// quiet a signalling NaN; x86's expansion may pass one through, so NaN lanes are quieted.
+    /// f32x4/f64x2.min/max: NaN-propagating, -0 < +0. aarch64: fmin/fmax are exactly that (and
+    /// quiet a signalling NaN). x86-64 (LLVM's expansion of llvm.minimum/maximum is ~15
+    /// instructions and may pass a signalling NaN through): minps/maxps in both operand orders —
+    /// equal unless the operands are zeros of both signs (OR of the two gives -0 for min, AND
+    /// gives +0 for max) or a NaN is involved, which gives the canonical NaN (an arithmetic NaN,
+    /// so always a valid result).
     private func minMax(_ s: LaneShape, _ name: String) throws(CompileError) {
         try binary(s) { x, y in
-            let r = call(name, [vector(s)], [x, y])
-            return m.architecture == .aarch64 ? r : quiet(r, s)
+            guard m.architecture == .x86_64 else { return call(name, [vector(s)], [x, y]) }
+            let isMax = name == "llvm.maximum"
+            let one = LLVMBuildBitCast(b, x86MinMax(x, y, s, max: isMax), vector(s.integer), "")!
+            let other = LLVMBuildBitCast(b, x86MinMax(y, x, s, max: isMax), vector(s.integer), "")!
+            let merged = isMax ? LLVMBuildAnd(b, one, other, "")! : LLVMBuildOr(b, one, other, "")!
+            let canonicalNaN = splatConstant(s.integer, s == .f32x4 ? 0x7FC0_0000 : 0x7FF8_0000_0000_0000)
+            let r = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, x, y, ""), canonicalNaN, merged, "")!
+            return LLVMBuildBitCast(b, r, vector(s), "")!
         }
     }
 
@@ -152,7 +162,13 @@ extension FunctionLowerer {
     /// aarch64: fmin/fmax, which give the exact result at no cost.
     private func relaxedMinMax(_ s: LaneShape, max: Bool) throws(CompileError) {
         guard m.architecture == .x86_64 else { return try minMax(s, max ? "llvm.maximum" : "llvm.minimum") }
-        try binary(s) { x, y in LLVMBuildSelect(b, LLVMBuildFCmp(b, max ? LLVMRealOGT : LLVMRealOLT, x, y, ""), x, y, "")! }
+        try binary(s) { x86MinMax($0, $1, s, max: max) }
+    }
+
+    /// minps/minpd/maxps/maxpd: `x < y ? x : y` (`>` for max), y whenever a NaN is involved or
+    /// both are zeros. Named directly: LLVM does not always select them from that select (f64x2).
+    private func x86MinMax(_ x: LLVMValueRef, _ y: LLVMValueRef, _ s: LaneShape, max: Bool) -> LLVMValueRef {
+        x86((s == .f32x4 ? "sse." : "sse2.") + (max ? "max." : "min.") + (s == .f32x4 ? "ps" : "pd"), [x, y])
     }
 
     /// Lanes `from..<from+count` of `v` (a shorter vector).
