@@ -261,12 +261,29 @@ private final class WorkQueue: @unchecked Sendable {
 }
 
 extension TargetSpec {
-    /// Whether code for this target may use LLVM target feature `feature` ("ssse3", "avx2", …):
-    /// what its CPU implies plus its feature string.
-    public func hasFeature(_ feature: String) -> Bool {
+    /// Whether code for this target may use each LLVM target feature of `features` ("ssse3",
+    /// "sse4.1", …): what its CPU implies plus its feature string. Answers are kept per target
+    /// for the process (a target machine costs a little to make, and every compile asks).
+    public func hasFeatures(_ features: [String]) -> [Bool] {
+        let key = "\(architecture.triple) \(cpu) \(self.features) \(features.joined(separator: ","))"
+        if let known = TargetFeatureCache.shared.lookup(key) { return known }
         LLVMBackend.initialize()
-        guard let machine = try? Codegen.makeMachine(self, profile: .level(.o0), pic: false) else { return false }
+        guard let machine = try? Codegen.makeMachine(self, profile: .level(.o0), pic: false) else {
+            return features.map { _ in false }
+        }
         defer { LLVMDisposeTargetMachine(machine) }
-        return wasmaot_target_has_feature(machine, feature) != 0
+        let answer = features.map { wasmaot_target_has_feature(machine, $0) != 0 }
+        TargetFeatureCache.shared.store(key, answer)
+        return answer
     }
+
+    public func hasFeature(_ feature: String) -> Bool { hasFeatures([feature])[0] }
+}
+
+private final class TargetFeatureCache: @unchecked Sendable {
+    static let shared = TargetFeatureCache()
+    private var answers: [String: [Bool]] = [:]
+    private let lock = NSLock()
+    func lookup(_ key: String) -> [Bool]? { lock.withLock { answers[key] } }
+    func store(_ key: String, _ value: [Bool]) { lock.withLock { answers[key] = value } }
 }

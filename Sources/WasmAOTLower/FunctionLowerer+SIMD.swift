@@ -35,13 +35,16 @@ enum LaneShape {
 
 /// SIMD128 and relaxed SIMD (DESIGN.md §3). A v128 value is `<2 x i64>` on the operand stack, in
 /// locals, globals and signatures; each instruction bitcasts it to the lanes it works on, so
-/// LLVM's vector types pick the instructions (SSE4.1/AVX per `--cpu` on x86-64, NEON on
-/// aarch64). Where LLVM's defaults differ from Wasm: min/max propagate NaN and order -0 < +0
-/// (llvm.minimum/maximum, results quieted), float→int conversions saturate (fptosi.sat), shift
-/// counts are taken modulo the lane width, swizzle indices ≥ 16 select 0, narrowing saturates,
-/// q15mulr saturates the one overflowing case. Relaxed SIMD picks one allowed result per target:
-/// the same on every tier and CPU of an architecture (madd: fused on aarch64, unfused on x86-64,
-/// whose x86-64-v2 baseline has no FMA).
+/// LLVM's vector types pick the instructions (SSE4.1/AVX2/AVX-512 per `--cpu` on x86-64, NEON on
+/// aarch64). Where LLVM's defaults differ from Wasm: min/max propagate NaN and order -0 < +0,
+/// float→int conversions saturate, shift counts are taken modulo the lane width, swizzle
+/// indices ≥ 16 select 0, narrowing saturates, q15mulr saturates the one overflowing case. A few
+/// operations name the target's instruction where LLVM's own selection is poor or wrong for Wasm
+/// (x86: cvttps2dq, pmaddwd, packs, minps; aarch64: sqrdmulh, sqxtun, tbl), always with the
+/// exact Wasm result. Relaxed SIMD takes the architecture's instruction where the spec allows its
+/// result, the same on every tier and CPU of an architecture (so an artifact for x86-64-v2 and
+/// one for this CPU, or an executable and the embedding, agree): madd fused on aarch64 and
+/// unfused on x86-64, whose x86-64-v2 baseline has no FMA.
 extension FunctionLowerer {
     private var b: LLVMBuilderRef { ir.builder }
     private var v128: LLVMTypeRef { ir.type(.v128) }
@@ -127,15 +130,6 @@ extension FunctionLowerer {
 
     private func intrinsic2(_ s: LaneShape, _ name: String) throws(CompileError) {
         try binary(s) { call(name, [vector(s)], [$0, $1]) }
-    }
-
-    /// The quiet bit set on NaN lanes (llvm.minimum/maximum may pass a signalling NaN through;
-    /// Wasm requires an arithmetic NaN).
-    private func quiet(_ v: LLVMValueRef, _ s: LaneShape) -> LLVMValueRef {
-        let bit = s == .f32x4 ? 0x0040_0000 : 0x0008_0000_0000_0000
-        let bits = LLVMBuildBitCast(b, v, vector(s.integer), "")!
-        let quieted = LLVMBuildBitCast(b, LLVMBuildOr(b, bits, splatConstant(s.integer, bit), ""), vector(s), "")!
-        return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), quieted, v, "")!
     }
 
     /// f32x4/f64x2.min/max: NaN-propagating, -0 < +0. aarch64: fmin/fmax are exactly that (and

@@ -40,8 +40,12 @@ public struct TargetTraits: Sendable {
     }
 
     public init(_ target: TargetSpec) {
-        let x86 = target.architecture == .x86_64
-        self.init(architecture: target.architecture, hasSSSE3: x86 && target.hasFeature("ssse3"), hasSSE41: x86 && target.hasFeature("sse4.1"))
+        guard target.architecture == .x86_64 else {
+            self.init(architecture: target.architecture, hasSSSE3: false, hasSSE41: false)
+            return
+        }
+        let has = target.hasFeatures(["ssse3", "sse4.1"])
+        self.init(architecture: .x86_64, hasSSSE3: has[0], hasSSE41: has[1])
     }
 }
 
